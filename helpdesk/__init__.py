@@ -1,0 +1,111 @@
+"""Cross-border after-sales helpdesk: the application factory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, request
+from flask_login import current_user
+from sqlalchemy import event
+
+from helpdesk import config as config_module
+from helpdesk.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+UI_LOCALES = ("en",)
+
+
+def select_locale() -> str:
+    """The agent's saved locale, else the best ``Accept-Language`` match, else English."""
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    return request.accept_languages.best_match(UI_LOCALES) or "en"
+
+
+def select_timezone() -> str | None:
+    """The agent's IANA zone; anonymous visitors see the configured default."""
+    if current_user and current_user.is_authenticated:
+        return current_user.time_zone
+    return None
+
+
+def _sqlite_pragmas(engine) -> None:
+    """Foreign keys on, WAL and a busy timeout, and transactions SQLAlchemy can nest
+    (SAVEPOINT) — the pysqlite recipe from SQLAlchemy's SQLite dialect documentation."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the helpdesk.
+
+    Args:
+        config: overrides applied after the environment (tests pass a database URL and
+            ``TESTING``); keys are Flask config names.
+
+    Raises:
+        helpdesk.config.ConfigError: the environment is not safe to run (see config).
+    """
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("HELPDESK_INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(config_module.from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from helpdesk.logging import assign_request_id, configure_logging
+
+    if not app.testing:
+        configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    app.before_request(assign_request_id)
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _sqlite_pragmas(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_locale=app.config["DEFAULT_LOCALE"],
+        default_timezone=app.config["DEFAULT_TIMEZONE"],
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+
+    from helpdesk import models  # noqa: F401  (register the tables with the metadata)
+    from helpdesk.auth import bp as auth_bp
+    from helpdesk.cli import register_cli
+    from helpdesk.console import bp as console_bp
+    from helpdesk.errors import register_error_handlers
+    from helpdesk.health import bp as health_bp
+    from helpdesk.marketplace.webhooks import bp as webhooks_bp
+    from helpdesk.templating import register_template_helpers
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(console_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(webhooks_bp)
+    csrf.exempt(webhooks_bp)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app

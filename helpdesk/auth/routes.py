@@ -1,0 +1,56 @@
+"""Login, logout, and loading the signed-in agent."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+
+from helpdesk.auth import bp
+from helpdesk.auth.forms import LoginForm
+from helpdesk.extensions import db, limiter, login_manager
+from helpdesk.models import Agent
+
+
+@login_manager.user_loader
+def load_agent(agent_id: str) -> Agent | None:
+    """Flask-Login hook: the agent whose id is in the session, if still active."""
+    return db.session.get(Agent, int(agent_id)) if agent_id.isdigit() else None
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative paths may be redirected to after login (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("console.buyers")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login():
+    """Show the form; on POST check the password and start the session."""
+    if current_user.is_authenticated:
+        return redirect(url_for("console.buyers"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        agent = db.session.scalar(select(Agent).where(func.lower(Agent.email) == form.email.data.strip().lower()))
+        if agent is not None and agent.active and agent.check_password(form.password.data):
+            login_user(agent, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")))
+        flash(_("Wrong e-mail or password."), "error")
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """End the session (POST with the CSRF token, so no link can sign an agent out)."""
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,211 @@
+"""``flask`` commands: agents, stores, order sync and import, figures, and the demo."""
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import distinct, func, select
+from sqlalchemy.exc import IntegrityError
+
+from helpdesk.extensions import db
+from helpdesk.marketplace import registered_kinds
+from helpdesk.marketplace.base import MarketplaceError
+from helpdesk.marketplace.csv_retail import CsvFormatError, parse_online_retail
+from helpdesk.marketplace.sync import SyncSummary, import_pages, sync_store
+from helpdesk.models import AGENT_ROLES, MARKETPLACE_KINDS, Agent, Customer, Order, Refund, Store, Team
+from helpdesk.money import UnknownCurrency, normalise_currency
+
+agents_cli = AppGroup("agents", help="Helpdesk agents.")
+stores_cli = AppGroup("stores", help="Marketplace stores.")
+orders_cli = AppGroup("orders", help="Orders: sync from marketplaces, import CSV, figures.")
+
+
+def _check_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"{name!r} is not an IANA time zone such as Europe/Berlin.") from None
+    return name
+
+
+def create_agent(email: str, name: str, password: str, *, role: str = "agent", team: str | None = None,
+                 time_zone: str = "UTC", locale: str = "en", languages: list[str] | None = None) -> Agent:
+    """Create (or update the password and profile of) the agent with ``email``; commits.
+
+    Raises:
+        ValueError: ``role`` is not one of :data:`~helpdesk.models.AGENT_ROLES`.
+    """
+    if role not in AGENT_ROLES:
+        raise ValueError(f"role must be one of {', '.join(AGENT_ROLES)}")
+    email = email.strip().lower()
+    agent = db.session.scalar(select(Agent).filter_by(email=email)) or Agent(email=email)
+    agent.display_name, agent.role, agent.time_zone, agent.locale = name, role, time_zone, locale
+    agent.languages = languages or ["en"]
+    if team:
+        agent.team = db.session.scalar(select(Team).filter_by(name=team)) or Team(name=team)
+    agent.set_password(password)
+    db.session.add(agent)
+    db.session.commit()
+    return agent
+
+
+@agents_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True, help="Display name buyers and colleagues see.")
+@click.option("--role", type=click.Choice(AGENT_ROLES), default="agent", show_default=True)
+@click.option("--team", default=None)
+@click.option("--time-zone", default="UTC", show_default=True, callback=lambda c, p, v: _check_zone(v))
+@click.option("--locale", default="en", show_default=True)
+@click.option("--languages", default="en", show_default=True, help="Comma-separated BCP 47 tags.")
+@click.password_option(help="Prompted for when not given.")
+def agents_create(email, name, role, team, time_zone, locale, languages, password):
+    """Create an agent, or reset an existing agent's password and profile."""
+    if len(password) < 8:
+        raise click.BadParameter("use at least 8 characters", param_hint="--password")
+    agent = create_agent(email, name, password, role=role, team=team, time_zone=time_zone, locale=locale,
+                         languages=[x.strip() for x in languages.split(",") if x.strip()])
+    click.echo(f"Agent {agent.email} ({agent.role}) is ready.")
+
+
+@stores_cli.command("add")
+@click.option("--kind", type=click.Choice(MARKETPLACE_KINDS), required=True)
+@click.option("--name", required=True)
+@click.option("--base-url", default=None, help="API root, e.g. https://example.myshopify.com")
+@click.option("--credentials-ref", default=None, help="Where the API secret lives: env:VARIABLE")
+@click.option("--currency", default="USD", show_default=True)
+@click.option("--time-zone", default="UTC", show_default=True, callback=lambda c, p, v: _check_zone(v))
+@click.option("--webhook-secret", default=None)
+def stores_add(kind, name, base_url, credentials_ref, currency, time_zone, webhook_secret):
+    """Add a store (a seller's account on one marketplace)."""
+    try:
+        currency = normalise_currency(currency)
+    except UnknownCurrency as exc:
+        raise click.BadParameter(str(exc), param_hint="--currency") from None
+    if kind != "csv" and not base_url:
+        raise click.BadParameter(f"a {kind} store needs its API root", param_hint="--base-url")
+    store = Store(kind=kind, name=name.strip(), base_url=base_url, credentials_ref=credentials_ref,
+                  default_currency=currency, time_zone=time_zone, webhook_secret=webhook_secret)
+    db.session.add(store)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise click.ClickException(f"A store named {name!r} already exists.") from None
+    click.echo(f"Store {store.id}: {store.name} ({store.kind}).")
+
+
+@stores_cli.command("list")
+def stores_list():
+    """List stores with their order counts, as JSON lines."""
+    for store in db.session.scalars(select(Store).order_by(Store.id)):
+        count = db.session.scalar(select(func.count()).select_from(Order).filter_by(store_id=store.id))
+        click.echo(json.dumps({"id": store.id, "kind": store.kind, "name": store.name, "orders": count,
+                               "synced_until": store.synced_until.isoformat() if store.synced_until else None}))
+
+
+def find_store(ref: str) -> Store:
+    """A store by id or exact name.
+
+    Raises:
+        click.ClickException: no such store (lists the ones that exist).
+    """
+    store = db.session.get(Store, int(ref)) if ref.isdigit() else None
+    store = store or db.session.scalar(select(Store).filter_by(name=ref))
+    if store is None:
+        names = ", ".join(f"{s.id}={s.name}" for s in db.session.scalars(select(Store))) or "none yet"
+        raise click.ClickException(f"Unknown store {ref!r}. Stores: {names}.")
+    return store
+
+
+def report(summary: SyncSummary) -> None:
+    """Print the run's failures (stderr) and its counts as JSON (stdout)."""
+    for failure in summary.failures[:50]:
+        click.echo(f"  failed: {failure.reason}", err=True)
+    if len(summary.failures) > 50:
+        click.echo(f"  ... and {len(summary.failures) - 50} more (see sync run {summary.run_id})", err=True)
+    click.echo(json.dumps({k: v for k, v in summary.as_dict().items() if k != "failures"}))
+
+
+def run_sync(store: Store, full: bool = False) -> SyncSummary:
+    """Sync ``store`` with a progress bar on stderr."""
+    if store.kind not in registered_kinds():
+        raise click.ClickException(f"Store {store.name!r} is a {store.kind} store: fill it with `flask orders import-csv`.")
+    with click.progressbar(length=0, label=f"Syncing {store.name}", file=sys.stderr, show_eta=False,
+                           item_show_func=lambda s: s) as bar:
+        def progress(summary: SyncSummary) -> None:
+            bar.update(0, f"created {summary.created} updated {summary.updated} skipped {summary.skipped} failed {summary.failed}")
+        try:
+            return sync_store(store, full=full, progress=progress)
+        except MarketplaceError as exc:
+            raise click.ClickException(f"Sync of {store.name} stopped: {exc}") from None
+
+
+@orders_cli.command("sync")
+@click.argument("store_ref")
+@click.option("--full", is_flag=True, help="Ignore the saved cursor and high-water mark: read every order.")
+def orders_sync(store_ref, full):
+    """Pull orders from a store's marketplace (incremental, resumable)."""
+    report(run_sync(find_store(store_ref), full))
+
+
+def run_import(store: Store, path: Path, encoding: str = "utf-8-sig") -> SyncSummary:
+    """Import one Online Retail CSV into ``store`` with a progress bar on stderr."""
+    try:
+        with path.open("rb") as handle:
+            pages, skipped = parse_online_retail(handle, source=path.name, currency=store.default_currency,
+                                                 time_zone=store.time_zone, encoding=encoding)
+    except CsvFormatError as exc:
+        raise click.ClickException(str(exc)) from None
+    with click.progressbar(pages, label=f"Importing {path.name}", file=sys.stderr) as bar:
+        summary = import_pages(store, bar, source=path.name)
+    summary.skipped += skipped
+    return summary
+
+
+@orders_cli.command("import-csv")
+@click.argument("store_ref")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--encoding", default="utf-8-sig", show_default=True)
+def orders_import_csv(store_ref, files, encoding):
+    """Import Online Retail CSV files (InvoiceNo,StockCode,...,Country) into a store."""
+    store = find_store(store_ref)
+    for path in files:
+        report(run_import(store, path, encoding))
+
+
+def order_stats() -> dict:
+    """Counts of stores, orders, buyers, buyer countries and refunds."""
+    def count(stmt):
+        return db.session.scalar(stmt) or 0
+    return {
+        "stores": count(select(func.count()).select_from(Store)),
+        "orders": count(select(func.count()).select_from(Order)),
+        "buyers": count(select(func.count()).select_from(Customer)),
+        "countries": count(select(func.count(distinct(Customer.country)))),
+        "refunds": count(select(func.count()).select_from(Refund)),
+    }
+
+
+@orders_cli.command("stats")
+def orders_stats():
+    """Print the counts of stores, orders, buyers, countries and refunds as JSON."""
+    click.echo(json.dumps(order_stats()))
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the command groups to ``app``."""
+    from helpdesk.demo import demo_cli
+
+    for group in (agents_cli, stores_cli, orders_cli, demo_cli):
+        app.cli.add_command(group)
+
+
+def random_password() -> str:
+    """A password for a demo agent, printed once."""
+    return secrets.token_urlsafe(9)

@@ -1,0 +1,75 @@
+"""Configuration read from environment variables (12-factor).
+
+Every setting has a safe default for the embedded demo (SQLite in ``instance/``,
+one process). Production mode (``HELPDESK_ENV=production``) refuses to start
+without a real ``SECRET_KEY``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment describes a configuration that must not run."""
+
+
+def _default_database_url(instance_path: str) -> str:
+    return "sqlite:///" + str(Path(instance_path) / "helpdesk.sqlite3")
+
+
+def _normalise_database_url(url: str) -> str:
+    """Point PostgreSQL URLs at psycopg 3, whatever scheme the operator wrote.
+
+    ``postgres://`` and ``postgresql://`` (as Heroku-style platforms hand them out)
+    would otherwise make SQLAlchemy look for psycopg2.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def from_environment(instance_path: str, environ: dict[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from ``environ`` (default ``os.environ``).
+
+    Args:
+        instance_path: the app's instance folder; the default SQLite file lives there.
+        environ: the variables to read, for tests.
+
+    Returns:
+        A dict of Flask config keys.
+
+    Raises:
+        ConfigError: production mode without ``SECRET_KEY``, or with the demo key.
+    """
+    env = os.environ if environ is None else environ
+    mode = env.get("HELPDESK_ENV", "development")
+    secret = env.get("SECRET_KEY", "")
+    if mode == "production" and (not secret or secret == DEV_SECRET_KEY):
+        raise ConfigError(
+            "HELPDESK_ENV=production needs SECRET_KEY set to a long random value "
+            "(python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+    database_url = _normalise_database_url(env.get("DATABASE_URL") or _default_database_url(instance_path))
+    return {
+        "HELPDESK_ENV": mode,
+        "SECRET_KEY": secret or DEV_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE", "UTC"),
+        "DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "en"),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        "LOG_FORMAT": env.get("LOG_FORMAT", "json"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": mode == "production",
+        "REMEMBER_COOKIE_SECURE": mode == "production",
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
+    }

@@ -1,0 +1,311 @@
+"""Storing normalised records: idempotent upserts, resumable syncs, reported failures.
+
+* Upsert by ``(store, external_id)``; an order whose fingerprint did not change is
+  skipped without a write, so running a sync twice changes nothing.
+* Each page commits on its own; the store's cursor is saved in the same transaction,
+  so an interrupted sync resumes after the last committed page.
+* Each record is applied inside a savepoint: a record the database refuses is reported
+  (which record, why) and the rest of the page still commits.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from helpdesk.dbtypes import utcnow
+from helpdesk.extensions import db
+from helpdesk.marketplace.base import MarketplaceError, connector_class, resolve_secret
+from helpdesk.marketplace.records import (
+    CustomerRecord,
+    OrderRecord,
+    Page,
+    RecordError,
+    RefundRecord,
+)
+from helpdesk.models import (
+    Customer,
+    CustomerAccount,
+    Order,
+    OrderLine,
+    Refund,
+    RefundLine,
+    Shipment,
+    Store,
+    SyncRun,
+)
+
+log = logging.getLogger(__name__)
+
+
+class RecordRejected(ValueError):
+    """A record that reads fine but cannot be applied (a refund of a line not on the order)."""
+
+
+@dataclass
+class SyncSummary:
+    """Counts of one sync or import run."""
+
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    failed: int = 0
+    failures: list[RecordError] = field(default_factory=list)
+    run_id: int | None = None
+
+    def as_dict(self) -> dict:
+        """JSON-ready counts plus the failures as ``{"record", "reason"}`` objects."""
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "failures": [{"record": f.record, "reason": f.reason} for f in self.failures],
+        }
+
+
+def normalise_email(email: str | None) -> str | None:
+    """Trimmed, lower-cased e-mail, or ``None`` when empty."""
+    value = (email or "").strip().lower()
+    return value or None
+
+
+def resolve_customer(store: Store, record: CustomerRecord | None) -> Customer | None:
+    """Find or create the buyer behind ``record``: by the store's customer id, then by
+    e-mail (one buyer across stores), else a new Customer. ``None`` for guest orders."""
+    if record is None:
+        return None
+    email = normalise_email(record.email)
+    customer = None
+    account = None
+    if record.external_id:
+        account = db.session.scalar(
+            select(CustomerAccount).filter_by(store_id=store.id, external_id=record.external_id)
+        )
+        customer = account.customer if account else None
+    if customer is None and email:
+        customer = db.session.scalar(select(Customer).filter_by(email=email))
+    if customer is None:
+        customer = Customer(email=email, name=record.name or "")
+        db.session.add(customer)
+    if record.external_id and account is None:
+        db.session.add(CustomerAccount(customer=customer, store_id=store.id, external_id=record.external_id))
+    customer.name = record.name or customer.name
+    customer.email = customer.email or email
+    customer.country = record.country or customer.country
+    customer.country_name = record.country_name or customer.country_name
+    customer.phone = record.phone or customer.phone
+    customer.preferred_language = customer.preferred_language or record.language
+    return customer
+
+
+def _by_external_id(items) -> dict:
+    return {item.external_id: item for item in items}
+
+
+def _apply_refund(order: Order, record: RefundRecord) -> None:
+    lines = _by_external_id(order.lines)
+    refund = _by_external_id(order.refunds).get(record.external_id)
+    if refund is None:
+        refund = Refund(external_id=record.external_id, origin="marketplace")
+        order.refunds.append(refund)
+    refund.amount = record.amount
+    refund.currency = order.currency
+    refund.reason = record.reason
+    refund.created_at = record.created_at
+    refund.lines.clear()
+    for item in record.lines:
+        line = lines.get(item.line_external_id)
+        if line is None:
+            raise RecordRejected(
+                f"refund {record.external_id} names line {item.line_external_id}, which is not on order {order.number}"
+            )
+        refund.lines.append(RefundLine(order_line=line, quantity=item.quantity, amount=item.amount))
+
+
+def apply_order(store: Store, record: OrderRecord) -> str:
+    """Insert or update one order and its lines, shipments and refunds.
+
+    Children are matched by their marketplace ids and updated in place, so their row ids
+    stay stable for tickets that point at them.
+
+    Returns:
+        ``"created"``, ``"updated"`` or ``"skipped"`` (unchanged fingerprint).
+
+    Raises:
+        RecordRejected: the record contradicts itself (see :func:`_apply_refund`).
+    """
+    fingerprint = record.fingerprint()
+    order = db.session.scalar(select(Order).filter_by(store_id=store.id, external_id=record.external_id))
+    if order is not None and order.source_hash == fingerprint:
+        return "skipped"
+    outcome = "updated" if order is not None else "created"
+    customer = resolve_customer(store, record.customer)
+    with db.session.no_autoflush:
+        order = _fill_order(order or Order(store=store, external_id=record.external_id), customer, record, fingerprint)
+    for refund in record.refunds:
+        _apply_refund(order, refund)
+    db.session.flush()
+    return outcome
+
+
+def _fill_order(order: Order, customer: Customer | None, record: OrderRecord, fingerprint: str) -> Order:
+    """Copy ``record`` onto ``order`` and upsert its lines and shipments; flushes."""
+    db.session.add(order)
+    order.number = record.number
+    order.customer = customer
+    order.currency = record.currency
+    order.subtotal, order.shipping, order.tax, order.total = record.subtotal, record.shipping, record.tax, record.total
+    order.financial_status = record.financial_status
+    order.fulfillment_status = record.fulfillment_status
+    order.placed_at, order.updated_at, order.cancelled_at = record.placed_at, record.updated_at, record.cancelled_at
+    order.shipping_name = record.shipping_name
+    order.shipping_country = record.shipping_country
+    order.shipping_country_name = record.shipping_country_name
+    order.shipping_address = record.shipping_address
+    order.source_hash = fingerprint
+    order.synced_at = utcnow()
+    lines = _by_external_id(order.lines)
+    for position, item in enumerate(record.lines):
+        line = lines.get(item.external_id)
+        if line is None:
+            line = OrderLine(external_id=item.external_id)
+            order.lines.append(line)
+        line.position, line.sku, line.title = position, item.sku, item.title
+        line.quantity, line.unit_price, line.line_total = item.quantity, item.unit_price, item.line_total
+    shipments = _by_external_id(order.shipments)
+    for item in record.shipments:
+        shipment = shipments.get(item.external_id)
+        if shipment is None:
+            shipment = Shipment(external_id=item.external_id)
+            order.shipments.append(shipment)
+        shipment.carrier, shipment.tracking_number, shipment.tracking_url = item.carrier, item.tracking_number, item.tracking_url
+        shipment.status, shipment.shipped_at, shipment.delivered_at = item.status, item.shipped_at, item.delivered_at
+    db.session.flush()
+    return order
+
+
+def apply_refund(store: Store, order_external_id: str, record: RefundRecord) -> Order | None:
+    """Record a refund (from a webhook) on an order already stored; ``None`` when the
+    order is not stored yet (the caller fetches it). Flushes, does not commit."""
+    order = db.session.scalar(select(Order).filter_by(store_id=store.id, external_id=order_external_id))
+    if order is None:
+        return None
+    _apply_refund(order, record)
+    order.synced_at = utcnow()
+    db.session.flush()
+    return order
+
+
+def import_pages(
+    store: Store,
+    pages: Iterable[Page],
+    *,
+    source: str,
+    save_cursor: bool = False,
+    progress: Callable[[SyncSummary], None] | None = None,
+) -> SyncSummary:
+    """Apply pages of records to ``store``, committing page by page.
+
+    Args:
+        store: where the orders belong.
+        pages: from a connector's ``iter_pages`` or the CSV reader.
+        source: what is being read, for the run log ("shopify sync", a file name).
+        save_cursor: store each page's ``next_cursor`` on the store (resumable syncs).
+        progress: called after each page with the running totals.
+
+    Returns:
+        The run's :class:`SyncSummary`; also written to a :class:`SyncRun` row.
+
+    Raises:
+        MarketplaceError: the marketplace failed mid-way; committed pages stay, the run
+            is marked failed with the message.
+    """
+    run = SyncRun(store=store, source=source[:300])
+    db.session.add(run)
+    db.session.commit()
+    summary = SyncSummary(run_id=run.id)
+    try:
+        for page in pages:
+            for error in page.errors:
+                summary.failed += 1
+                summary.failures.append(error)
+            for record in page.records:
+                savepoint = db.session.begin_nested()
+                try:
+                    outcome = apply_order(store, record)
+                    savepoint.commit()
+                except (RecordRejected, SQLAlchemyError, ValueError) as exc:
+                    savepoint.rollback()
+                    summary.failed += 1
+                    summary.failures.append(RecordError(record.external_id, f"order {record.number}: {_reason(exc)}"))
+                    continue
+                setattr(summary, outcome, getattr(summary, outcome) + 1)
+            if save_cursor:
+                store.sync_cursor = page.next_cursor
+            db.session.commit()
+            if progress:
+                progress(summary)
+    except MarketplaceError as exc:
+        db.session.rollback()
+        _finish(run, summary, status="failed", error=str(exc))
+        raise
+    _finish(run, summary, status="completed")
+    return summary
+
+
+def _reason(exc: Exception) -> str:
+    """One readable line: the database's own message, not SQLAlchemy's SQL dump."""
+    original = getattr(exc, "orig", None)
+    return str(original or exc).splitlines()[0]
+
+
+def _finish(run: SyncRun, summary: SyncSummary, *, status: str, error: str | None = None) -> None:
+    run.created, run.updated, run.skipped, run.failed = summary.created, summary.updated, summary.skipped, summary.failed
+    run.failures = summary.as_dict()["failures"][:1000]
+    run.status, run.error, run.finished_at = status, error, utcnow()
+    db.session.commit()
+    log.info(
+        "sync finished",
+        extra={"store_id": run.store_id, "run_id": run.id, "status": status, "orders_created": summary.created,
+               "orders_updated": summary.updated, "orders_skipped": summary.skipped, "orders_failed": summary.failed},
+    )
+
+
+def make_connector(store: Store, **kwargs):
+    """Build the registered connector for ``store`` with its resolved secret.
+
+    Raises:
+        UnknownMarketplace, MissingCredentials: see :mod:`.base`.
+    """
+    cls = connector_class(store.kind)
+    if not store.base_url:
+        raise MarketplaceError(f"Store {store.name!r} has no base URL to sync from.")
+    return cls(store.base_url, resolve_secret(store.credentials_ref), **kwargs)
+
+
+def sync_store(store: Store, *, full: bool = False, progress=None, **connector_kwargs) -> SyncSummary:
+    """Pull orders from ``store``'s marketplace: resume an interrupted run from its cursor,
+    else fetch orders updated since the last complete run (everything when ``full``).
+
+    After a complete run ``synced_until`` becomes the newest ``updated_at`` stored for the
+    store (the next incremental sync's ``updated_at_min``, inclusive) and the cursor clears.
+    """
+    connector = make_connector(store, **connector_kwargs)
+    cursor = None if full else store.sync_cursor
+    since = None if full else store.synced_until
+    summary = import_pages(
+        store,
+        connector.iter_pages(since=since, cursor=cursor),
+        source=f"{store.kind} sync",
+        save_cursor=True,
+        progress=progress,
+    )
+    newest = db.session.scalar(select(func.max(Order.updated_at)).where(Order.store_id == store.id))
+    store.synced_until = max(filter(None, [newest, store.synced_until]), default=None)
+    store.sync_cursor = None
+    db.session.commit()
+    return summary

@@ -1,0 +1,36 @@
+"""Jinja filters that format values for the viewer: their locale, their time zone."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from flask import Flask
+from flask_babel import format_datetime, get_locale
+
+from helpdesk.money import format_money, quantise
+
+
+def money(amount: Decimal | None, currency: str) -> str:
+    """``Decimal`` + ISO 4217 → ``1.234,50 €`` in the viewer's locale (CLDR via Babel)."""
+    if amount is None:
+        return ""
+    return format_money(quantise(amount, currency), currency, str(get_locale()))
+
+
+def when(value: datetime | None, fmt: str = "medium") -> str:
+    """An aware UTC instant shown in the viewer's time zone and locale."""
+    return format_datetime(value, fmt) if value else ""
+
+
+def country(code: str | None, fallback: str | None = None) -> str:
+    """An ISO 3166 code as the viewer's language names it (``DE`` → ``Deutschland`` in de)."""
+    if not code:
+        return fallback or ""
+    return get_locale().territories.get(code, code)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Make the filters above available in every template."""
+    app.add_template_filter(money, "money")
+    app.add_template_filter(when, "when")
+    app.add_template_filter(country, "country")

@@ -1,0 +1,166 @@
+"""Fixtures: the app on SQLite and on PostgreSQL, a clean database per test, a local
+sandbox marketplace over real HTTP, a live server for the browser.
+
+Service URLs come from the environment:
+  TEST_POSTGRES_URL  a PostgreSQL server (default postgresql://postgres@127.0.0.1:5432/postgres);
+                     each test session creates and drops its own database there.
+  REQUIRE_SERVICES=1 makes an unreachable service an error instead of a skip (CI sets it).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+os.environ.setdefault("LOG_FORMAT", "text")
+
+from helpdesk import create_app  # noqa: E402
+from helpdesk.extensions import db  # noqa: E402
+
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def unavailable(reason: str):
+    """Skip with ``reason``, or fail when the run requires every service."""
+    if REQUIRE_SERVICES:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data``: the real public payloads the tests serve and import."""
+    if not SHARED_DATA.is_dir():
+        unavailable(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """A fresh PostgreSQL database for this session, dropped at the end."""
+    import psycopg
+
+    name = f"helpdesk_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        unavailable(f"PostgreSQL not reachable at {POSTGRES_URL}: {str(exc).strip().splitlines()[0]}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _build_app(url: str, tmp: Path):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret",
+                      "LOGIN_RATE_LIMIT": "1000 per minute"})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    return app
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend_app(request, tmp_path_factory):
+    """The app, migrated, once per backend for the session."""
+    if request.param == "sqlite":
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "helpdesk.sqlite3")
+    else:
+        url = request.getfixturevalue("postgres_database")
+    app = _build_app(url, tmp_path_factory.mktemp("instance"))
+    app.config["BACKEND"] = request.param
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(backend_app):
+    """The app inside an app context, with every table emptied after the test."""
+    with backend_app.app_context():
+        yield backend_app
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class LiveServer:
+    """A WSGI app served on 127.0.0.1 with a free port, in a daemon thread."""
+
+    def __init__(self, wsgi_app):
+        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def serve():
+    """``serve(wsgi_app) -> LiveServer``; every server is stopped after the test."""
+    servers = []
+
+    def start(wsgi_app):
+        servers.append(LiveServer(wsgi_app))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def make_agent(app):
+    """``make_agent(email=..., password=..., **fields)`` creates an agent; returns it."""
+    from helpdesk.cli import create_agent
+
+    def make(email="agent@test.example", password="correct horse battery", **fields):
+        fields.setdefault("name", "Test Agent")
+        name = fields.pop("name")
+        return create_agent(email, name, password, **fields)
+
+    return make
+
+
+@pytest.fixture
+def login(client, make_agent):
+    """Log the test client in as a fresh agent (through the real form, CSRF off)."""
+
+    def do(**fields):
+        agent = make_agent(**fields)
+        client.application.config["WTF_CSRF_ENABLED"] = False
+        response = client.post("/login", data={"email": agent.email, "password": "correct horse battery"})
+        client.application.config["WTF_CSRF_ENABLED"] = True
+        assert response.status_code == 302, response.data
+        return agent
+
+    return do
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Drive Debian's Chromium (Playwright's own browser download is not available)."""
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        unavailable(f"Chromium not found at {CHROMIUM}: apt-get install -y --no-install-recommends chromium")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ["--disable-gpu"]}
