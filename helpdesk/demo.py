@@ -3,7 +3,6 @@ real connectors (``flask demo sandbox``, ``flask demo seed``; ``scripts/demo.sh`
 from __future__ import annotations
 
 import json
-import os
 
 import click
 from flask.cli import AppGroup
@@ -26,6 +25,13 @@ DEMO_AGENTS = (
     ("agent@helpdesk.example", "Lukas Agent", "agent", "Europe/Berlin", "en", ["en", "de"]),
     ("agente@helpdesk.example", "Ana Agente", "agent", "America/Sao_Paulo", "en", ["en", "pt-BR", "es"]),
 )
+
+
+@demo_cli.command("env")
+def env():
+    """Print the shell exports of the sandbox stores' credentials (for ``eval``)."""
+    click.echo(f"export DEMO_SHOPIFY_TOKEN={SANDBOX_SHOPIFY_TOKEN}")
+    click.echo(f"export DEMO_WOO_CREDENTIALS={SANDBOX_WOO_KEY}:{SANDBOX_WOO_SECRET}")
 
 
 @demo_cli.command("sandbox")
@@ -52,8 +58,6 @@ def _store(name: str, **fields) -> Store:
 @click.option("--sandbox-url", default="http://127.0.0.1:5055", show_default=True)
 def seed(sandbox_url):
     """Create demo agents and stores, sync both sandbox shops, import the CSV days."""
-    os.environ.setdefault("DEMO_SHOPIFY_TOKEN", SANDBOX_SHOPIFY_TOKEN)
-    os.environ.setdefault("DEMO_WOO_CREDENTIALS", f"{SANDBOX_WOO_KEY}:{SANDBOX_WOO_SECRET}")
     shopify = _store("Online Retail UK (Shopify)", kind="shopify", base_url=sandbox_url,
                      credentials_ref="env:DEMO_SHOPIFY_TOKEN", default_currency="GBP", time_zone="Europe/London",
                      webhook_secret="demo-shopify-webhook-secret")

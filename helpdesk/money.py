@@ -42,6 +42,25 @@ def minor_units(currency: str) -> int:
     return get_currency_precision(normalise_currency(currency))
 
 
+def _to_decimal(value: str | int | Decimal | None) -> Decimal:
+    if isinstance(value, float):
+        raise InvalidAmount("Amounts must be given as strings or Decimal, never float.")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidAmount("Missing amount.")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InvalidAmount(f"{value!r} is not an amount of money.") from None
+    if not amount.is_finite():
+        raise InvalidAmount(f"{value!r} is not an amount of money.")
+    return amount
+
+
+def _exact(amount: Decimal, decimals: int) -> Decimal | None:
+    quantised = amount.quantize(Decimal(1).scaleb(-decimals))
+    return quantised if quantised == amount else None
+
+
 def parse_amount(value: str | int | Decimal | None, currency: str) -> Decimal:
     """Turn a marketplace amount (``"12.50"``, ``12``, ``Decimal``) into an exact ``Decimal``.
 
@@ -53,21 +72,26 @@ def parse_amount(value: str | int | Decimal | None, currency: str) -> Decimal:
             (``"10.005"`` EUR).
         UnknownCurrency: ``currency`` is not ISO 4217.
     """
-    if isinstance(value, float):
-        raise InvalidAmount("Amounts must be given as strings or Decimal, never float.")
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise InvalidAmount("Missing amount.")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise InvalidAmount(f"{value!r} is not an amount of money.") from None
-    if not amount.is_finite():
-        raise InvalidAmount(f"{value!r} is not an amount of money.")
-    exponent = Decimal(1).scaleb(-minor_units(currency))
-    quantised = amount.quantize(exponent)
-    if quantised != amount:
+    amount = _to_decimal(value)
+    exact = _exact(amount, minor_units(currency))
+    if exact is None:
         raise InvalidAmount(f"{value} has more decimals than {normalise_currency(currency)} allows.")
-    return quantised
+    return exact
+
+
+def parse_unit_price(value: str | int | Decimal | None, currency: str) -> Decimal:
+    """A unit price, which may be finer than the currency's minor unit (wholesale prices
+    such as 0.001 GBP a piece are real), up to the 4 decimals :class:`Amount` stores.
+    Totals built from it are rounded with :func:`round_to_minor`.
+
+    Raises:
+        InvalidAmount: not a number, a float, or more than 4 decimals.
+    """
+    amount = _to_decimal(value)
+    exact = _exact(amount, max(minor_units(currency), STORAGE_EXPONENT))
+    if exact is None:
+        raise InvalidAmount(f"{value} has more than {STORAGE_EXPONENT} decimals.")
+    return quantise(exact, currency)
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
@@ -81,19 +105,23 @@ def from_minor(units: int, currency: str) -> Decimal:
 
 
 def quantise(amount: Decimal, currency: str) -> Decimal:
-    """Show ``amount`` (as stored, 4 decimals) with exactly the currency's minor digits."""
-    return parse_amount(amount, currency)
+    """``amount`` with exactly the currency's minor digits when that loses nothing
+    (``Decimal("12.3000")`` EUR → ``12.30``), else without trailing zeros (a unit price
+    of ``0.0010`` GBP → ``0.001``)."""
+    exact = _exact(amount, minor_units(currency))
+    return exact if exact is not None else amount.normalize()
 
 
 def round_to_minor(amount: Decimal, currency: str) -> Decimal:
-    """Round a computed amount (a unit price from a total, say) to the currency's minor
-    units, half to even (banker's rounding, as ISO 4217 amounts are usually rounded)."""
+    """Round a computed amount (a line total from a fine unit price, say) to the currency's
+    minor units, half to even (banker's rounding)."""
     return Decimal(amount).quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_EVEN)
 
 
 def format_money(amount: Decimal, currency: str, locale: str) -> str:
-    """Format for display with CLDR rules: ``1.234,50 €`` in ``de``, ``¥1,235`` in ``ja``."""
-    return format_currency(amount, currency, locale=locale)
+    """Format for display with CLDR rules: ``1.234,50 €`` in ``de``, ``￥1,235`` in ``ja``;
+    digits finer than the minor unit (unit prices) are shown, never rounded away."""
+    return format_currency(quantise(amount, currency), currency, locale=locale, decimal_quantization=False)
 
 
 class Amount(TypeDecorator):

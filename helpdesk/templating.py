@@ -7,14 +7,14 @@ from decimal import Decimal
 from flask import Flask
 from flask_babel import format_datetime, get_locale
 
-from helpdesk.money import format_money, quantise
+from helpdesk.money import format_money
 
 
 def money(amount: Decimal | None, currency: str) -> str:
     """``Decimal`` + ISO 4217 → ``1.234,50 €`` in the viewer's locale (CLDR via Babel)."""
     if amount is None:
         return ""
-    return format_money(quantise(amount, currency), currency, str(get_locale()))
+    return format_money(amount, currency, str(get_locale()))
 
 
 def when(value: datetime | None, fmt: str = "medium") -> str:

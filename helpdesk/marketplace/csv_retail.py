@@ -38,7 +38,7 @@ from helpdesk.marketplace.records import (
     RefundLineRecord,
     RefundRecord,
 )
-from helpdesk.money import InvalidAmount, parse_amount
+from helpdesk.money import InvalidAmount, parse_unit_price, round_to_minor
 
 COLUMNS = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country")
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M")
@@ -104,7 +104,7 @@ def _parse_row(row: dict, line_no: int, currency: str, tz: ZoneInfo) -> tuple[st
     except ValueError:
         raise ValueError(f"Quantity {row['Quantity']!r} is not a whole number") from None
     try:
-        price = parse_amount(row["UnitPrice"], currency)
+        price = parse_unit_price(row["UnitPrice"], currency)
     except InvalidAmount as exc:
         raise ValueError(f"UnitPrice: {exc}") from None
     if price < 0:
@@ -182,7 +182,7 @@ def _line_id(line: _Line) -> str:
 def _order(inv: _Invoice, lines: list[_Line], currency: str, refunds: tuple[RefundRecord, ...]) -> OrderRecord:
     records = tuple(
         LineRecord(_line_id(l), l.stock_code or None, l.description or l.stock_code, abs(l.quantity),
-                   l.unit_price, l.unit_price * abs(l.quantity))
+                   l.unit_price, round_to_minor(l.unit_price * abs(l.quantity), currency))
         for l in lines
     )
     total = sum((l.line_total for l in records), Decimal(0))
@@ -233,7 +233,7 @@ def build_orders(invoices: list[_Invoice], currency: str) -> list[OrderRecord]:
                 continue
             inv, orig = candidates[-1]
             orig.refunded += units
-            matched[inv.number].append(RefundLineRecord(_line_id(orig), units, orig.unit_price * units))
+            matched[inv.number].append(RefundLineRecord(_line_id(orig), units, round_to_minor(orig.unit_price * units, currency)))
         for number, refund_lines in matched.items():
             refunds[number].append(
                 RefundRecord(
