@@ -29,8 +29,18 @@ def country(code: str | None, fallback: str | None = None) -> str:
     return get_locale().territories.get(code, code)
 
 
+def page_language() -> dict:
+    """``lang`` and ``dir`` of the page: BCP 47 tag of the locale, ``rtl`` for Arabic etc."""
+    locale = get_locale()
+    return {
+        "page_lang": str(locale).replace("_", "-"),
+        "page_dir": "rtl" if locale.character_order == "right-to-left" else "ltr",
+    }
+
+
 def register_template_helpers(app: Flask) -> None:
-    """Make the filters above available in every template."""
+    """Make the filters above, and the page's language and direction, available in every template."""
+    app.context_processor(page_language)
     app.add_template_filter(money, "money")
     app.add_template_filter(when, "when")
     app.add_template_filter(country, "country")

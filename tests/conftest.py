@@ -61,9 +61,10 @@ def postgres_database():
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _build_app(url: str, tmp: Path):
+def build_app(url: str, **config):
+    """A migrated app on ``url``; ``config`` overrides the test defaults."""
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret",
-                      "LOGIN_RATE_LIMIT": "1000 per minute"})
+                      "LOGIN_RATE_LIMIT": "1000 per minute", **config})
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -78,7 +79,7 @@ def backend_app(request, tmp_path_factory):
         url = "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "helpdesk.sqlite3")
     else:
         url = request.getfixturevalue("postgres_database")
-    app = _build_app(url, tmp_path_factory.mktemp("instance"))
+    app = build_app(url)
     app.config["BACKEND"] = request.param
     yield app
     with app.app_context():
@@ -95,6 +96,12 @@ def app(backend_app):
             db.session.execute(table.delete())
         db.session.commit()
         db.session.remove()
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    """``sqlite_app(**config)``: a separate migrated app on its own SQLite file."""
+    return lambda **config: build_app(f"sqlite:///{tmp_path}/separate.sqlite3", **config)
 
 
 @pytest.fixture

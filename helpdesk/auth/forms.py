@@ -8,7 +8,11 @@ from wtforms.validators import DataRequired, Email, Length
 class LoginForm(FlaskForm):
     """E-mail and password of an agent."""
 
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    email = EmailField(
+        _l("E-mail"),
+        filters=[lambda value: value.strip() if value else value],  # pasted addresses carry spaces
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me signed in"))
     submit = SubmitField(_l("Sign in"))

@@ -36,7 +36,7 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        agent = db.session.scalar(select(Agent).where(func.lower(Agent.email) == form.email.data.strip().lower()))
+        agent = db.session.scalar(select(Agent).where(func.lower(Agent.email) == form.email.data.lower()))
         if agent is not None and agent.active and agent.check_password(form.password.data):
             login_user(agent, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))
