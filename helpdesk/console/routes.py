@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from helpdesk.console import bp
-from helpdesk.console.queries import buyer_countries, buyers_query, guest_orders_query, normalise_query
+from helpdesk.console.queries import buyer_countries, buyers_query, guest_orders_query, normalise_query, order_counts
 from helpdesk.extensions import db
 from helpdesk.models import Customer, Order, Refund
 
@@ -36,8 +36,10 @@ def buyers():
     page = request.args.get("page", 1, type=int)
     result = db.paginate(buyers_query(q, country), page=max(page, 1), per_page=PER_PAGE, error_out=False)
     guests = db.session.scalars(guest_orders_query(q).limit(20)).all() if q else []
+    counts = order_counts([customer.id for customer in result.items])
     return render_template(
-        "console/buyers.html", result=result, q=q, country=country, countries=buyer_countries(), guests=guests
+        "console/buyers.html", result=result, q=q, country=country, countries=buyer_countries(), guests=guests,
+        counts=counts,
     )
 
 
