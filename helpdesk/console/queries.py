@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from helpdesk.extensions import db
-from helpdesk.models import Customer, Order
+from helpdesk.models import Customer, CustomerAccount, Order
 
 MAX_QUERY = 200
 
@@ -35,7 +36,9 @@ def buyers_query(q: str, country: str | None = None) -> Select:
         )
     if country:
         stmt = stmt.where(Customer.country == country)
-    return stmt.order_by(Customer.name, Customer.id)
+    return stmt.options(selectinload(Customer.accounts).selectinload(CustomerAccount.store)).order_by(
+        Customer.name, Customer.id
+    )
 
 
 def guest_orders_query(q: str) -> Select:

@@ -110,7 +110,7 @@ def test_buyers_list_and_search(client, login, shop):
         "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;", "Anna Schmidt", "Wang Fang 王芳"]
     found = client.get("/buyers?q=schmidt").get_data(as_text=True)
     assert names(found) == ["Anna Schmidt"]
-    assert re.search(r"<td>anna\.schmidt@example\.de</td>\s*<td>Germany</td>\s*<td>1</td>", found)
+    assert re.search(r"<td>anna\.schmidt@example\.de</td>\s*<td>Germany</td>\s*<td>1</td>\s*<td>EU shop</td>", found)
     assert names(client.get("/buyers?q=anna.schmidt@EXAMPLE").get_data(as_text=True)) == ["Anna Schmidt"]
     assert names(client.get("/buyers?q=1003").get_data(as_text=True)) == ["Wang Fang 王芳"]
     assert names(client.get("/buyers?q=%231003").get_data(as_text=True)) == ["Wang Fang 王芳"]
