@@ -7,7 +7,10 @@ builds them from the UCI Online Retail sample (rendered into both formats) plus 
 official Shopify and WooCommerce sample payloads copied in ``demo_data/``.
 
 Faults for tests: ``app.config["FAULTS"]["rate_limit"] = N`` answers the next N API
-requests with 429 and ``Retry-After: 2.0``, as Shopify does.
+requests with 429 and ``Retry-After: 2.0``, as Shopify does;
+``app.config["FAULTS"]["fail_from"] = N`` answers the Nth request (counting every request
+in ``app.config["REQUESTS"]``, from 1) and every later one with HTTP 500, until it is
+reset to ``None`` (an outage in the middle of a sync).
 """
 from __future__ import annotations
 
@@ -245,13 +248,16 @@ def create_sandbox_app(catalogue: Catalogue, *, shopify_token: str, woo_key: str
     """A Flask app serving ``catalogue`` with Shopify's and WooCommerce's URLs, auth,
     pagination headers and error bodies."""
     app = Flask("marketplace_sandbox")
-    app.config["FAULTS"] = {"rate_limit": 0}
+    app.config["FAULTS"] = {"rate_limit": 0, "fail_from": None}
     app.config["CATALOGUE"] = catalogue
     app.config["REQUESTS"] = []
 
     @app.before_request
     def faults():
         app.config["REQUESTS"].append(request.full_path)
+        fail_from = app.config["FAULTS"].get("fail_from")
+        if fail_from and len(app.config["REQUESTS"]) >= fail_from:
+            return Response('{"errors":"Internal Server Error"}', 500, mimetype="application/json")
         if app.config["FAULTS"]["rate_limit"] > 0:
             app.config["FAULTS"]["rate_limit"] -= 1
             return Response('{"errors":"Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."}',

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from helpdesk.countries import to_iso_country
+from helpdesk.countries import country_name, to_iso_country
 from helpdesk.marketplace.base import Connector, MalformedPayload, parse_instant, register
 from helpdesk.marketplace.records import (
     CustomerRecord,
@@ -157,7 +157,7 @@ def _customer(raw: dict) -> CustomerRecord | None:
         name=" ".join(p for p in (billing.get("first_name"), billing.get("last_name")) if p),
         email=email,
         country=to_iso_country(country),
-        country_name=country or None,
+        country_name=country_name(to_iso_country(country)) or country or None,  # WooCommerce sends codes
         phone=billing.get("phone") or None,
     )
 
@@ -256,7 +256,7 @@ def order_from_woocommerce(raw: dict, refunds: list[dict]) -> OrderRecord:
         customer=_customer(raw),
         shipping_name=" ".join(p for p in (shipping.get("first_name"), shipping.get("last_name")) if p) or None,
         shipping_country=to_iso_country(country),
-        shipping_country_name=country,
+        shipping_country_name=country_name(to_iso_country(country)) or country,
         shipping_address=address or None,
         lines=lines,
         shipments=_shipments(raw),
