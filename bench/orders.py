@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import logging
 import multiprocessing
 import os
 import platform
@@ -49,7 +50,11 @@ def catalogue_of(size: int):
 
 
 def serve_sandbox(port: int, size: int) -> None:
+    import logging
+
     from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     from helpdesk.marketplace.sandbox import create_sandbox_app
 
@@ -86,6 +91,7 @@ def time_sync(database_url: str, sandbox_url: str) -> tuple[int, float]:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "LOG_LEVEL": "WARNING"})
     with app.app_context():
         upgrade()
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         store = Store(kind="shopify", name="bench", base_url=sandbox_url, credentials_ref="env:BENCH_SHOPIFY_TOKEN",
                       default_currency="GBP")
         db.session.add(store)
