@@ -8,6 +8,7 @@ PostgreSQL alike and still sums in SQL.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.core import Locale
 from babel.numbers import format_currency, get_currency_precision
@@ -25,6 +26,7 @@ class UnknownCurrency(ValueError):
     """A currency code that is not an ISO 4217 code known to CLDR."""
 
 
+@lru_cache(maxsize=512)
 def normalise_currency(code: str | None) -> str:
     """Return ``code`` upper-cased if it is an ISO 4217 currency CLDR knows.
 

@@ -6,8 +6,7 @@ quantised to the order currency's minor units; instants are aware UTC datetimes.
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -96,9 +95,10 @@ class OrderRecord:
     refunds: tuple[RefundRecord, ...] = ()
 
     def fingerprint(self) -> str:
-        """SHA-256 of the record's content; equal records give equal fingerprints."""
-        payload = json.dumps(asdict(self), sort_keys=True, default=str, ensure_ascii=False)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        """SHA-256 of the record's content; equal records give equal fingerprints. The
+        dataclass ``repr`` names every field in order, with ``Decimal`` and ``datetime``
+        values in full, so it serves as the canonical form."""
+        return hashlib.sha256(repr(self).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
 
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
@@ -73,26 +74,67 @@ def normalise_email(email: str | None) -> str | None:
     return value or None
 
 
-def resolve_customer(store: Store, record: CustomerRecord | None) -> Customer | None:
+@dataclass
+class Known:
+    """What a batch of records may touch, loaded in three queries instead of three per
+    record: the store's orders by marketplace id (with lines, shipments and refunds), its
+    customer accounts by marketplace customer id, and buyers by e-mail. Rows created
+    while applying the batch are added, so two orders of a new buyer find one Customer."""
+
+    orders: dict[str, Order]
+    accounts: dict[str, CustomerAccount]
+    customers_by_email: dict[str, Customer]
+
+    @classmethod
+    def load(cls, store: Store, records: Iterable[OrderRecord]) -> Known:
+        """Load what ``records`` refer to in ``store``."""
+        records = list(records)
+        order_ids = [r.external_id for r in records]
+        account_ids = {r.customer.external_id for r in records if r.customer and r.customer.external_id}
+        emails = {e for r in records if r.customer and (e := normalise_email(r.customer.email))}
+        fresh = {"populate_existing": True}
+        orders = db.session.scalars(
+            select(Order)
+            .where(Order.store_id == store.id, Order.external_id.in_(order_ids))
+            .options(selectinload(Order.lines), selectinload(Order.shipments),
+                     selectinload(Order.refunds).selectinload(Refund.lines))
+            .execution_options(**fresh)
+        ) if order_ids else []
+        accounts = db.session.scalars(
+            select(CustomerAccount)
+            .where(CustomerAccount.store_id == store.id, CustomerAccount.external_id.in_(account_ids))
+            .options(selectinload(CustomerAccount.customer))
+            .execution_options(**fresh)
+        ) if account_ids else []
+        customers = db.session.scalars(
+            select(Customer).where(Customer.email.in_(emails)).execution_options(**fresh)
+        ) if emails else []
+        return cls(
+            orders={o.external_id: o for o in orders},
+            accounts={a.external_id: a for a in accounts},
+            customers_by_email={c.email: c for c in customers},
+        )
+
+
+def resolve_customer(store: Store, record: CustomerRecord | None, known: Known) -> Customer | None:
     """Find or create the buyer behind ``record``: by the store's customer id, then by
     e-mail (one buyer across stores), else a new Customer. ``None`` for guest orders."""
     if record is None:
         return None
     email = normalise_email(record.email)
-    customer = None
-    account = None
-    if record.external_id:
-        account = db.session.scalar(
-            select(CustomerAccount).filter_by(store_id=store.id, external_id=record.external_id)
-        )
-        customer = account.customer if account else None
+    account = known.accounts.get(record.external_id) if record.external_id else None
+    customer = account.customer if account else None
     if customer is None and email:
-        customer = db.session.scalar(select(Customer).filter_by(email=email))
+        customer = known.customers_by_email.get(email)
     if customer is None:
         customer = Customer(email=email, name=record.name or "")
         db.session.add(customer)
+        if email:
+            known.customers_by_email[email] = customer
     if record.external_id and account is None:
-        db.session.add(CustomerAccount(customer=customer, store_id=store.id, external_id=record.external_id))
+        account = CustomerAccount(customer=customer, store_id=store.id, external_id=record.external_id)
+        db.session.add(account)
+        known.accounts[record.external_id] = account
     customer.name = record.name or customer.name
     customer.email = customer.email or email
     customer.country = record.country or customer.country
@@ -126,11 +168,16 @@ def _apply_refund(order: Order, record: RefundRecord) -> None:
         refund.lines.append(RefundLine(order_line=line, quantity=item.quantity, amount=item.amount))
 
 
-def apply_order(store: Store, record: OrderRecord) -> str:
-    """Insert or update one order and its lines, shipments and refunds.
+def apply_order(store: Store, record: OrderRecord, known: Known | None = None) -> str:
+    """Insert or update one order and its lines, shipments and refunds, in the session;
+    the caller flushes (and commits).
 
     Children are matched by their marketplace ids and updated in place, so their row ids
     stay stable for tickets that point at them.
+
+    Args:
+        known: rows loaded for a whole batch (:class:`Known`); loaded for this one record
+            when ``None``.
 
     Returns:
         ``"created"``, ``"updated"`` or ``"skipped"`` (unchanged fingerprint).
@@ -138,22 +185,23 @@ def apply_order(store: Store, record: OrderRecord) -> str:
     Raises:
         RecordRejected: the record contradicts itself (see :func:`_apply_refund`).
     """
+    known = known or Known.load(store, [record])
     fingerprint = record.fingerprint()
-    order = db.session.scalar(select(Order).filter_by(store_id=store.id, external_id=record.external_id))
+    order = known.orders.get(record.external_id)
     if order is not None and order.source_hash == fingerprint:
         return "skipped"
     outcome = "updated" if order is not None else "created"
-    customer = resolve_customer(store, record.customer)
     with db.session.no_autoflush:
+        customer = resolve_customer(store, record.customer, known)
         order = _fill_order(order or Order(store=store, external_id=record.external_id), customer, record, fingerprint)
-    for refund in record.refunds:
-        _apply_refund(order, refund)
-    db.session.flush()
+        known.orders[record.external_id] = order
+        for refund in record.refunds:
+            _apply_refund(order, refund)
     return outcome
 
 
 def _fill_order(order: Order, customer: Customer | None, record: OrderRecord, fingerprint: str) -> Order:
-    """Copy ``record`` onto ``order`` and upsert its lines and shipments; flushes."""
+    """Copy ``record`` onto ``order`` and upsert its lines and shipments."""
     db.session.add(order)
     order.number = record.number
     order.customer = customer
@@ -184,7 +232,6 @@ def _fill_order(order: Order, customer: Customer | None, record: OrderRecord, fi
             order.shipments.append(shipment)
         shipment.carrier, shipment.tracking_number, shipment.tracking_url = item.carrier, item.tracking_number, item.tracking_url
         shipment.status, shipment.shipped_at, shipment.delivered_at = item.status, item.shipped_at, item.delivered_at
-    db.session.flush()
     return order
 
 
@@ -233,17 +280,7 @@ def import_pages(
             for error in page.errors:
                 summary.failed += 1
                 summary.failures.append(error)
-            for record in page.records:
-                savepoint = db.session.begin_nested()
-                try:
-                    outcome = apply_order(store, record)
-                    savepoint.commit()
-                except (RecordRejected, SQLAlchemyError, ValueError) as exc:
-                    savepoint.rollback()
-                    summary.failed += 1
-                    summary.failures.append(RecordError(record.external_id, f"order {record.number}: {_reason(exc)}"))
-                    continue
-                setattr(summary, outcome, getattr(summary, outcome) + 1)
+            _apply_page(store, page.records, summary)
             if save_cursor:
                 store.sync_cursor = page.next_cursor
             db.session.commit()
@@ -257,7 +294,40 @@ def import_pages(
     return summary
 
 
-def _reason(exc: Exception) -> str:
+APPLY_ERRORS = (RecordRejected, SQLAlchemyError, ValueError)
+
+
+def _apply_page(store: Store, records: list[OrderRecord], summary: SyncSummary) -> None:
+    """Apply a page in one savepoint and one flush; if the database or a rule refuses
+    anything, roll the page back and apply it record by record, each in its own savepoint,
+    so the bad record is named and the others are kept."""
+    savepoint = db.session.begin_nested()
+    try:
+        known = Known.load(store, records)
+        outcomes = [apply_order(store, record, known) for record in records]
+        db.session.flush()
+        savepoint.commit()
+    except APPLY_ERRORS:
+        savepoint.rollback()
+    else:
+        for outcome in outcomes:
+            setattr(summary, outcome, getattr(summary, outcome) + 1)
+        return
+    for record in records:
+        savepoint = db.session.begin_nested()
+        try:
+            outcome = apply_order(store, record)
+            db.session.flush()
+            savepoint.commit()
+        except APPLY_ERRORS as exc:
+            savepoint.rollback()
+            summary.failed += 1
+            summary.failures.append(RecordError(record.external_id, f"order {record.number}: {describe_error(exc)}"))
+            continue
+        setattr(summary, outcome, getattr(summary, outcome) + 1)
+
+
+def describe_error(exc: Exception) -> str:
     """One readable line: the database's own message, not SQLAlchemy's SQL dump."""
     original = getattr(exc, "orig", None)
     return str(original or exc).splitlines()[0]

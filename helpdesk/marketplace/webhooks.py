@@ -12,12 +12,13 @@ import re
 from decimal import Decimal
 
 from flask import Blueprint, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from helpdesk.errors import error_response
 from helpdesk.extensions import db
 from helpdesk.marketplace.base import MalformedPayload, MarketplaceError, connector_class
 from helpdesk.marketplace.records import OrderRecord
-from helpdesk.marketplace.sync import RecordRejected, apply_order, apply_refund, make_connector
+from helpdesk.marketplace.sync import RecordRejected, apply_order, apply_refund, describe_error, make_connector
 from helpdesk.models import Store
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -58,13 +59,14 @@ def receive(kind: str, store_id: int):
             # case the marketplace's copy of the order does not list it yet.
             outcome = apply_order(store, connector.fetch_order(order_id))
             apply_refund(store, order_id, record)
+        db.session.flush()
         db.session.commit()
     except MalformedPayload as exc:
         db.session.rollback()
         return error_response(422, "malformed_payload", str(exc))
-    except (RecordRejected, ValueError) as exc:
+    except (RecordRejected, SQLAlchemyError, ValueError) as exc:
         db.session.rollback()
-        return error_response(422, "rejected", str(exc))
+        return error_response(422, "rejected", describe_error(exc))
     except MarketplaceError as exc:
         db.session.rollback()
         return error_response(502, "marketplace_error", str(exc))
