@@ -19,7 +19,8 @@ from typing import ClassVar
 
 import requests
 
-from helpdesk.marketplace.records import OrderRecord, Page, RefundRecord
+from helpdesk.marketplace.records import OrderRecord, Page, RecordError, RefundRecord
+from helpdesk.money import parse_amount
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +241,35 @@ class Connector:
             return response.json(parse_float=Decimal), response
         except ValueError as exc:
             raise MalformedPayload(f"{self.kind} sent a body that is not JSON from {url}.") from exc
+
+
+PARSE_ERRORS = (KeyError, TypeError, ValueError)
+
+
+def describe_parse_error(exc: Exception) -> str:
+    """A parse failure in words: a missing key is named as a missing field."""
+    if isinstance(exc, KeyError):
+        return f"required field {exc.args[0]!r} is missing"
+    return str(exc)
+
+
+def collect(page: Page, raw: object, parse: Callable[[dict], OrderRecord], label: str) -> None:
+    """Parse one order object of a list response into ``page``: the record, or a
+    :class:`RecordError` naming its id and the reason, so one bad order never loses the
+    others. ``label`` names the marketplace in the reason ("Shopify order 123: ...")."""
+    record_id = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") is not None else None
+    try:
+        if not isinstance(raw, dict):
+            raise ValueError("order is not a JSON object")
+        page.records.append(parse(raw))
+    except PARSE_ERRORS as exc:
+        page.errors.append(RecordError(record_id, f"{label} order {record_id}: {describe_parse_error(exc)}"))
+
+
+def amount_or_zero(value, currency: str) -> Decimal:
+    """:func:`~helpdesk.money.parse_amount`, reading a missing or empty amount as zero
+    (marketplaces omit zero shipping and discounts)."""
+    return parse_amount(value if value not in (None, "") else "0", currency)
 
 
 def _retry_after_seconds(header: str | None) -> float:

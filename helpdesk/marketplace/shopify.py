@@ -18,18 +18,25 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
 from helpdesk.countries import to_iso_country
-from helpdesk.marketplace.base import Connector, MalformedPayload, parse_instant, register
+from helpdesk.marketplace.base import (
+    PARSE_ERRORS,
+    Connector,
+    MalformedPayload,
+    amount_or_zero,
+    collect,
+    parse_instant,
+    register,
+)
 from helpdesk.marketplace.records import (
     CustomerRecord,
     LineRecord,
     OrderRecord,
     Page,
-    RecordError,
     RefundLineRecord,
     RefundRecord,
     ShipmentRecord,
 )
-from helpdesk.money import normalise_currency, parse_amount
+from helpdesk.money import normalise_currency
 
 API_VERSION = "2025-07"
 ORDER_TOPICS = ("orders/create", "orders/updated")
@@ -66,7 +73,7 @@ class ShopifyConnector(Connector):
                 raise MalformedPayload("Shopify orders.json did not hold an 'orders' list.")
             page = Page(next_cursor=_next_page_info(response.links))
             for raw in body["orders"]:
-                _collect(page, raw)
+                collect(page, raw, order_from_shopify, "Shopify")
             yield page
             if page.next_cursor is None:
                 return
@@ -88,7 +95,7 @@ class ShopifyConnector(Connector):
             if topic == REFUND_TOPIC:
                 currency = _refund_currency(payload)
                 return str(payload["order_id"]), refund_from_shopify(payload, currency)
-        except (KeyError, TypeError, ValueError) as exc:
+        except PARSE_ERRORS as exc:
             raise MalformedPayload(f"Shopify {topic} webhook body is not a valid {topic} payload: {exc}") from exc
         raise MalformedPayload(f"Shopify webhook topic {topic!r} is not handled (use orders/create, orders/updated, refunds/create).")
 
@@ -99,26 +106,6 @@ def _next_page_info(links: dict) -> str | None:
         return None
     values = parse_qs(urlparse(url).query).get("page_info")
     return values[0] if values else None
-
-
-def _collect(page: Page, raw: object) -> None:
-    record_id = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") is not None else None
-    try:
-        if not isinstance(raw, dict):
-            raise ValueError("order is not a JSON object")
-        page.records.append(order_from_shopify(raw))
-    except (KeyError, TypeError, ValueError) as exc:
-        page.errors.append(RecordError(record_id, f"Shopify order {record_id}: {_describe(exc)}"))
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, KeyError):
-        return f"required field {exc.args[0]!r} is missing"
-    return str(exc)
-
-
-def _money(value, currency: str) -> Decimal:
-    return parse_amount(value if value not in (None, "") else "0", currency)
 
 
 def _name(*parts: str | None) -> str:
@@ -149,8 +136,8 @@ def _customer(raw: dict) -> CustomerRecord | None:
 def _shipping_total(raw: dict, currency: str) -> Decimal:
     shop_money = ((raw.get("total_shipping_price_set") or {}).get("shop_money") or {}).get("amount")
     if shop_money is not None:
-        return _money(shop_money, currency)
-    return sum((_money(line.get("price"), currency) for line in raw.get("shipping_lines") or []), Decimal(0))
+        return amount_or_zero(shop_money, currency)
+    return sum((amount_or_zero(line.get("price"), currency) for line in raw.get("shipping_lines") or []), Decimal(0))
 
 
 def refund_from_shopify(raw: dict, currency: str) -> RefundRecord:
@@ -158,7 +145,7 @@ def refund_from_shopify(raw: dict, currency: str) -> RefundRecord:
     successful ``refund`` transactions (Shopify's own definition of money returned)."""
     amount = sum(
         (
-            _money(t.get("amount"), currency)
+            amount_or_zero(t.get("amount"), currency)
             for t in raw.get("transactions") or []
             if t.get("kind") == "refund" and t.get("status") in (None, "success")
         ),
@@ -168,7 +155,7 @@ def refund_from_shopify(raw: dict, currency: str) -> RefundRecord:
         RefundLineRecord(
             line_external_id=str(item["line_item_id"]),
             quantity=int(item["quantity"]),
-            amount=_money(item["subtotal"], currency) if item.get("subtotal") is not None else None,
+            amount=amount_or_zero(item["subtotal"], currency) if item.get("subtotal") is not None else None,
         )
         for item in raw.get("refund_line_items") or []
     )
@@ -202,9 +189,9 @@ def order_from_shopify(raw: dict) -> OrderRecord:
             sku=item.get("sku") or None,
             title=item.get("name") or item["title"],
             quantity=int(item["quantity"]),
-            unit_price=_money(item["price"], currency),
-            line_total=_money(item["price"], currency) * int(item["quantity"])
-            - _money(item.get("total_discount"), currency),
+            unit_price=amount_or_zero(item["price"], currency),
+            line_total=amount_or_zero(item["price"], currency) * int(item["quantity"])
+            - amount_or_zero(item.get("total_discount"), currency),
         )
         for item in raw.get("line_items") or []
     )
@@ -226,10 +213,10 @@ def order_from_shopify(raw: dict) -> OrderRecord:
         external_id=str(raw["id"]),
         number=str(raw.get("name") or raw.get("order_number") or raw["id"]),
         currency=currency,
-        subtotal=_money(raw.get("subtotal_price"), currency),
+        subtotal=amount_or_zero(raw.get("subtotal_price"), currency),
         shipping=_shipping_total(raw, currency),
-        tax=_money(raw.get("total_tax"), currency),
-        total=_money(raw["total_price"], currency),
+        tax=amount_or_zero(raw.get("total_tax"), currency),
+        total=amount_or_zero(raw["total_price"], currency),
         financial_status=raw.get("financial_status") or "unknown",
         fulfillment_status=raw.get("fulfillment_status") or "unfulfilled",
         placed_at=parse_instant(raw.get("processed_at") or raw["created_at"]),

@@ -21,18 +21,25 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from helpdesk.countries import country_name, to_iso_country
-from helpdesk.marketplace.base import Connector, MalformedPayload, parse_instant, register
+from helpdesk.marketplace.base import (
+    PARSE_ERRORS,
+    Connector,
+    MalformedPayload,
+    amount_or_zero,
+    collect,
+    parse_instant,
+    register,
+)
 from helpdesk.marketplace.records import (
     CustomerRecord,
     LineRecord,
     OrderRecord,
     Page,
-    RecordError,
     RefundLineRecord,
     RefundRecord,
     ShipmentRecord,
 )
-from helpdesk.money import normalise_currency, parse_amount, round_to_minor
+from helpdesk.money import normalise_currency, round_to_minor
 
 ORDER_TOPICS = ("order.created", "order.updated")
 
@@ -91,21 +98,11 @@ class WooCommerceConnector(Connector):
             more = page_number < total_pages
             page = Page(next_cursor=f"{page_number + 1}|{since_text}" if more else None)
             for raw in body:
-                self._collect(page, raw)
+                collect(page, raw, lambda order: order_from_woocommerce(order, self._refunds(order)), "WooCommerce")
             yield page
             if not more:
                 return
             page_number += 1
-
-    def _collect(self, page: Page, raw: object) -> None:
-        record_id = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") is not None else None
-        try:
-            if not isinstance(raw, dict):
-                raise ValueError("order is not a JSON object")
-            page.records.append(order_from_woocommerce(raw, self._refunds(raw)))
-        except (KeyError, TypeError, ValueError) as exc:
-            reason = f"required field {exc.args[0]!r} is missing" if isinstance(exc, KeyError) else str(exc)
-            page.errors.append(RecordError(record_id, f"WooCommerce order {record_id}: {reason}"))
 
     def _refunds(self, raw: dict) -> list[dict]:
         if not raw.get("refunds"):
@@ -128,13 +125,9 @@ class WooCommerceConnector(Connector):
             raise MalformedPayload(f"WooCommerce webhook topic {topic!r} is not handled (use order.created, order.updated).")
         try:
             record = order_from_woocommerce(payload, self._refunds(payload))
-        except (KeyError, TypeError, ValueError) as exc:
+        except PARSE_ERRORS as exc:
             raise MalformedPayload(f"WooCommerce {topic} webhook body is not an order: {exc}") from exc
         return record.external_id, record
-
-
-def _money(value, currency: str) -> Decimal:
-    return parse_amount(value if value not in (None, "") else "0", currency)
 
 
 def _instant(raw: dict, field: str) -> datetime | None:
@@ -197,12 +190,12 @@ def refund_from_woocommerce(raw: dict, currency: str) -> RefundRecord:
             RefundLineRecord(
                 line_external_id=str(refunded_id),
                 quantity=abs(int(item["quantity"])),
-                amount=abs(_money(item.get("total"), currency)),
+                amount=abs(amount_or_zero(item.get("total"), currency)),
             )
         )
     return RefundRecord(
         external_id=str(raw["id"]),
-        amount=abs(_money(raw["amount"], currency)),
+        amount=abs(amount_or_zero(raw["amount"], currency)),
         reason=raw.get("reason") or None,
         created_at=_instant(raw, "date_created"),
         lines=tuple(lines),
@@ -219,7 +212,7 @@ def order_from_woocommerce(raw: dict, refunds: list[dict]) -> OrderRecord:
     status = raw["status"]
     financial, fulfilment = STATUS_MAP.get(status, (status, "unfulfilled"))
     refund_records = tuple(refund_from_woocommerce(r, currency) for r in refunds)
-    total = _money(raw["total"], currency)
+    total = amount_or_zero(raw["total"], currency)
     refunded = sum((r.amount for r in refund_records), Decimal(0))
     if financial == "paid" and refunded:
         financial = "refunded" if refunded >= total else "partially_refunded"
@@ -229,10 +222,10 @@ def order_from_woocommerce(raw: dict, refunds: list[dict]) -> OrderRecord:
             sku=item.get("sku") or None,
             title=html.unescape(item["name"]),  # WooCommerce sends names HTML-escaped ("&ndash;")
             quantity=int(item["quantity"]),
-            unit_price=round_to_minor(_money(item.get("subtotal"), currency) / int(item["quantity"]), currency)
+            unit_price=round_to_minor(amount_or_zero(item.get("subtotal"), currency) / int(item["quantity"]), currency)
             if int(item["quantity"])
             else Decimal(0),
-            line_total=_money(item["total"], currency),
+            line_total=amount_or_zero(item["total"], currency),
         )
         for item in raw.get("line_items") or []
     )
@@ -244,9 +237,9 @@ def order_from_woocommerce(raw: dict, refunds: list[dict]) -> OrderRecord:
         external_id=str(raw["id"]),
         number=str(raw.get("number") or raw["id"]),
         currency=currency,
-        subtotal=sum((_money(i.get("subtotal"), currency) for i in raw.get("line_items") or []), Decimal(0)),
-        shipping=_money(raw.get("shipping_total"), currency),
-        tax=_money(raw.get("total_tax"), currency),
+        subtotal=sum((amount_or_zero(i.get("subtotal"), currency) for i in raw.get("line_items") or []), Decimal(0)),
+        shipping=amount_or_zero(raw.get("shipping_total"), currency),
+        tax=amount_or_zero(raw.get("total_tax"), currency),
         total=total,
         financial_status=financial,
         fulfillment_status=fulfilment,
