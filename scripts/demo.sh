@@ -12,6 +12,13 @@ SANDBOX_PORT="${SANDBOX_PORT:-5055}"
 .venv/bin/pip install --disable-pip-version-check -q -r requirements.txt
 export FLASK_APP=wsgi LOG_FORMAT="${LOG_FORMAT:-text}"
 
+for port in "$PORT" "$SANDBOX_PORT"; do
+  .venv/bin/python -c 'import socket, sys; socket.create_server(("127.0.0.1", int(sys.argv[1]))).close()' "$port" 2>/dev/null || {
+    echo "Port $port on 127.0.0.1 is already in use (another demo still running?). Stop it, or set PORT / SANDBOX_PORT." >&2
+    exit 1
+  }
+done
+
 .venv/bin/flask db upgrade
 .venv/bin/flask demo sandbox --port "$SANDBOX_PORT" &
 sandbox_pid=$!
