@@ -5,6 +5,7 @@ Money columns are :class:`~helpdesk.money.Amount` (exact ``Decimal``) beside an 
 """
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from helpdesk.dbtypes import UTCDateTime, utcnow
 from helpdesk.extensions import db
 from helpdesk.money import Amount
+from helpdesk.text import search_key
 
 MARKETPLACE_KINDS = ("shopify", "woocommerce", "amazon", "ebay", "csv")
 AGENT_ROLES = ("agent", "manager", "admin")
@@ -77,6 +79,7 @@ class Agent(UserMixin, db.Model):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     locale: Mapped[str] = mapped_column(String(35), default="en")
     active: Mapped[bool] = mapped_column(default=True)
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     team: Mapped[Team | None] = relationship(back_populates="agents")
@@ -85,9 +88,16 @@ class Agent(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive agents
         return self.active
 
+    def get_id(self) -> str:
+        """Flask-Login session id ``"<id>:<session token>"``; a new token signs out every
+        session and remember-me cookie of this agent."""
+        return f"{self.id}:{self.session_token}"
+
     def set_password(self, password: str) -> None:
-        """Store a salted hash (Werkzeug's scrypt) of ``password``; never the password."""
+        """Store a salted hash (Werkzeug's scrypt) of ``password``, never the password, and
+        end the agent's other sessions."""
         self.password_hash = generate_password_hash(password)
+        self.session_token = secrets.token_hex(16)
 
     def check_password(self, password: str) -> bool:
         """True when ``password`` matches the stored hash."""
@@ -104,6 +114,7 @@ class Customer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300), default="")
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    search_text: Mapped[str] = mapped_column(Text, default="")
     phone: Mapped[str | None] = mapped_column(String(64))
     country: Mapped[str | None] = mapped_column(String(2), index=True)
     country_name: Mapped[str | None] = mapped_column(String(120))
@@ -112,6 +123,10 @@ class Customer(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     accounts: Mapped[list[CustomerAccount]] = relationship(back_populates="customer", cascade="all, delete-orphan")
+
+    def refresh_search_text(self) -> None:
+        """Keep :attr:`search_text` (name and e-mail, folded by :func:`~helpdesk.text.search_key`) current."""
+        self.search_text = search_key(f"{self.name} {self.email or ''}")
     orders: Mapped[list[Order]] = relationship(back_populates="customer", order_by="Order.placed_at.desc()")
 
 
@@ -150,6 +165,7 @@ class Order(db.Model):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     subtotal: Mapped[Decimal] = mapped_column(Amount)
+    discount: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0), server_default="0")
     shipping: Mapped[Decimal] = mapped_column(Amount)
     tax: Mapped[Decimal] = mapped_column(Amount)
     total: Mapped[Decimal] = mapped_column(Amount)

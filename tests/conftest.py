@@ -22,7 +22,7 @@ os.environ.setdefault("LOG_FORMAT", "text")
 from helpdesk import create_app  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
 
-SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+SAMPLE_DATA = Path(__file__).resolve().parent.parent / "demo_data"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -36,11 +36,10 @@ def unavailable(reason: str):
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """``../shared/data``: the real public payloads the tests serve and import."""
-    if not SHARED_DATA.is_dir():
-        unavailable(f"shared data not found at {SHARED_DATA}")
-    return SHARED_DATA
+def sample_data() -> Path:
+    """``demo_data/``: the real public payloads (Shopify's and WooCommerce's own samples,
+    the UCI Online Retail days) copied verbatim into the repository, see its SOURCES.md."""
+    return SAMPLE_DATA
 
 
 @pytest.fixture(scope="session")

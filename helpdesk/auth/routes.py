@@ -1,6 +1,7 @@
 """Login, logout, and loading the signed-in agent."""
 from __future__ import annotations
 
+import hmac
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -15,9 +16,16 @@ from helpdesk.models import Agent
 
 
 @login_manager.user_loader
-def load_agent(agent_id: str) -> Agent | None:
-    """Flask-Login hook: the agent whose id is in the session, if still active."""
-    return db.session.get(Agent, int(agent_id)) if agent_id.isdigit() else None
+def load_agent(session_id: str) -> Agent | None:
+    """Flask-Login hook: the agent named by ``"<id>:<session token>"`` in the session or
+    remember-me cookie, only while the token is current (a password change rotates it)."""
+    agent_id, _, token = session_id.partition(":")
+    if not agent_id.isdigit() or len(agent_id) > 18 or not token:
+        return None
+    agent = db.session.get(Agent, int(agent_id))
+    if agent is None or not hmac.compare_digest(agent.session_token, token):
+        return None
+    return agent
 
 
 def safe_next(target: str | None) -> str:

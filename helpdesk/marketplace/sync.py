@@ -141,6 +141,7 @@ def resolve_customer(store: Store, record: CustomerRecord | None, known: Known) 
     customer.country_name = record.country_name or customer.country_name
     customer.phone = record.phone or customer.phone
     customer.preferred_language = customer.preferred_language or record.language
+    customer.refresh_search_text()
     return customer
 
 
@@ -165,7 +166,19 @@ def _apply_refund(order: Order, record: RefundRecord) -> None:
             raise RecordRejected(
                 f"refund {record.external_id} names line {item.line_external_id}, which is not on order {order.number}"
             )
+        if not 0 <= item.quantity <= line.quantity:  # WooCommerce refunds an amount with quantity 0
+            raise RecordRejected(
+                f"refund {record.external_id} returns {item.quantity} of line {item.line_external_id}, "
+                f"which has {line.quantity}"
+            )
         refund.lines.append(RefundLine(order_line=line, quantity=item.quantity, amount=item.amount))
+    if record.amount < 0:
+        raise RecordRejected(f"refund {record.external_id} has a negative amount {record.amount}")
+    if order.refunded_total > order.total:
+        raise RecordRejected(
+            f"refunds of order {order.number} would come to {order.refunded_total} {order.currency}, "
+            f"more than its total {order.total}"
+        )
 
 
 def apply_order(store: Store, record: OrderRecord, known: Known | None = None) -> str:
@@ -188,8 +201,8 @@ def apply_order(store: Store, record: OrderRecord, known: Known | None = None) -
     known = known or Known.load(store, [record])
     fingerprint = record.fingerprint()
     order = known.orders.get(record.external_id)
-    if order is not None and order.source_hash == fingerprint:
-        return "skipped"
+    if order is not None and (order.source_hash == fingerprint or record.updated_at < order.updated_at):
+        return "skipped"  # unchanged, or an older copy than the one stored (a late webhook)
     outcome = "updated" if order is not None else "created"
     with db.session.no_autoflush:
         customer = resolve_customer(store, record.customer, known)

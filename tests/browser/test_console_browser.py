@@ -15,8 +15,8 @@ expect.set_options(timeout=15_000)
 
 
 @pytest.fixture
-def live_console(app, serve, make_agent, shared_data):
-    path = shared_data / "online-retail" / "2010-12-08.csv"
+def live_console(app, serve, make_agent, sample_data):
+    path = sample_data / "online-retail" / "2010-12-08.csv"
     store = Store(kind="csv", name="Online Retail", default_currency="GBP", time_zone="Europe/London")
     db.session.add(store)
     db.session.commit()

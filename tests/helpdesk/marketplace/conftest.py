@@ -27,8 +27,8 @@ from tests.helpdesk.marketplace.support import (
 
 
 @pytest.fixture(scope="session")
-def _shopify_files(shared_data):
-    folder = shared_data / "shopify"
+def _shopify_files(sample_data):
+    folder = sample_data / "shopify"
     order = json.loads((folder / "python-api_order.json").read_text(encoding="utf-8"))["order"]
     refund = json.loads((folder / "python-api_refund.json").read_text(encoding="utf-8"))["refund"]
     return order, refund
@@ -57,8 +57,8 @@ def shopify_order_refunded(_shopify_files) -> dict:
 
 
 @pytest.fixture(scope="session")
-def _woo_files(shared_data):
-    folder = shared_data / "woocommerce"
+def _woo_files(sample_data):
+    folder = sample_data / "woocommerce"
     orders = json.loads((folder / "wc-v3-orders-list.json").read_text(encoding="utf-8"))
     refunds: dict[int, list[dict]] = {}
     for refund in json.loads((folder / "wc-v3-order-refunds-list.json").read_text(encoding="utf-8")):

@@ -31,8 +31,8 @@ def pairs(stmt) -> dict:
     return dict(db.session.execute(stmt).all())
 
 
-def retail_files(shared_data: Path) -> list[Path]:
-    return sorted((shared_data / "online-retail").glob("*.csv"))
+def retail_files(sample_data: Path) -> list[Path]:
+    return sorted((sample_data / "online-retail").glob("*.csv"))
 
 
 def combined_csv(files: list[Path]) -> bytes:
@@ -106,8 +106,8 @@ def expected_from_rows(data: bytes) -> dict:
     }
 
 
-def test_online_retail_counts_match_an_independent_count(store, shared_data):
-    data = combined_csv(retail_files(shared_data))
+def test_online_retail_counts_match_an_independent_count(store, sample_data):
+    data = combined_csv(retail_files(sample_data))
     expected = expected_from_rows(data)
 
     summary = import_bytes(store, data)
@@ -128,8 +128,8 @@ def test_online_retail_counts_match_an_independent_count(store, shared_data):
     assert db.session.scalar(select(func.sum(Refund.amount))) == expected["refund_total"]
 
 
-def test_the_sample_covers_many_countries_with_iso_codes(store, shared_data):
-    import_bytes(store, combined_csv(retail_files(shared_data)))
+def test_the_sample_covers_many_countries_with_iso_codes(store, sample_data):
+    import_bytes(store, combined_csv(retail_files(sample_data)))
     codes = pairs(select(Customer.country_name, Customer.country).distinct())
     assert codes["EIRE"] == "IE"
     assert codes["RSA"] == "ZA"
@@ -184,8 +184,8 @@ def test_a_broken_line_refuses_its_invoice_and_keeps_the_rest(store):
     assert db.session.scalar(select(func.count()).select_from(OrderLine)) == 1
 
 
-def test_reimport_changes_nothing(store, shared_data):
-    data = retail_files(shared_data)[0].read_bytes()
+def test_reimport_changes_nothing(store, sample_data):
+    data = retail_files(sample_data)[0].read_bytes()
     first = import_bytes(store, data)
     counts = db.session.scalar(select(func.count()).select_from(Order)), db.session.scalar(select(func.count()).select_from(Refund))
     second = import_bytes(store, data)

@@ -31,15 +31,15 @@ def inner_object_bytes(path: Path, key: str) -> bytes:
 
 
 @pytest.fixture
-def order_bytes(shared_data) -> bytes:
+def order_bytes(sample_data) -> bytes:
     """Shopify's sample order #1001, as an orders/create webhook body."""
-    return inner_object_bytes(shared_data / "shopify" / "python-api_order.json", "order")
+    return inner_object_bytes(sample_data / "shopify" / "python-api_order.json", "order")
 
 
 @pytest.fixture
-def refund_bytes(shared_data) -> bytes:
+def refund_bytes(sample_data) -> bytes:
     """Shopify's sample refund 509562969, as a refunds/create webhook body."""
-    return inner_object_bytes(shared_data / "shopify" / "python-api_refund.json", "refund")
+    return inner_object_bytes(sample_data / "shopify" / "python-api_refund.json", "refund")
 
 
 def shopify_post(client, store_id: int, topic: str, raw: bytes, *, secret: str = WEBHOOK_SECRET,
