@@ -9,7 +9,8 @@ from flask_login import current_user
 from sqlalchemy import event
 
 from helpdesk import config as config_module
-from helpdesk.extensions import babel, csrf, db, limiter, login_manager, migrate
+from helpdesk.extensions import CONTENT_SECURITY_POLICY, babel, csrf, db, limiter, login_manager, migrate, talisman
+from helpdesk.routing import IdConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 UI_LOCALES = ("en",)
@@ -63,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.url_map.converters["id"] = IdConverter
     app.config.update(config_module.from_environment(app.instance_path))
     if config:
         app.config.update(config)
@@ -81,6 +83,16 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    production = app.config["HELPDESK_ENV"] == "production"
+    talisman.init_app(
+        app,
+        force_https=production,
+        strict_transport_security=production,
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        frame_options="DENY",
+        referrer_policy="same-origin",
+    )
     babel.init_app(
         app,
         locale_selector=select_locale,

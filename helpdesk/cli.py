@@ -5,7 +5,6 @@ import json
 import secrets
 import sys
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import Flask
@@ -18,20 +17,36 @@ from helpdesk.marketplace import registered_kinds
 from helpdesk.marketplace.base import MarketplaceError
 from helpdesk.marketplace.csv_retail import CsvFormatError, parse_online_retail
 from helpdesk.marketplace.sync import SyncSummary, import_pages, sync_store
-from helpdesk.models import AGENT_ROLES, MARKETPLACE_KINDS, Agent, Customer, Order, Refund, Store, Team
-from helpdesk.money import UnknownCurrency, normalise_currency
+from helpdesk.models import AGENT_ROLES, Agent, Customer, Order, Refund, Store, Team
+from helpdesk.money import normalise_currency
+from helpdesk.validation import (
+    InvalidInput,
+    clean_credentials_ref,
+    clean_email,
+    clean_http_url,
+    clean_language_tag,
+    clean_locale,
+    clean_name,
+    clean_time_zone,
+)
 
 agents_cli = AppGroup("agents", help="Helpdesk agents.")
 stores_cli = AppGroup("stores", help="Marketplace stores.")
 orders_cli = AppGroup("orders", help="Orders: sync from marketplaces, import CSV, figures.")
 
 
-def _check_zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise click.BadParameter(f"{name!r} is not an IANA time zone such as Europe/Berlin.") from None
-    return name
+def checked(clean):
+    """A click callback running a :mod:`helpdesk.validation` check on the option's value."""
+
+    def callback(_ctx, param, value):
+        if value is None:
+            return None
+        try:
+            return clean(value)
+        except ValueError as exc:  # InvalidInput, UnknownCurrency
+            raise click.BadParameter(str(exc), param=param) from None
+
+    return callback
 
 
 def create_agent(email: str, name: str, password: str, *, role: str = "agent", team: str | None = None,
@@ -39,15 +54,19 @@ def create_agent(email: str, name: str, password: str, *, role: str = "agent", t
     """Create (or update the password and profile of) the agent with ``email``; commits.
 
     Raises:
-        ValueError: ``role`` is not one of :data:`~helpdesk.models.AGENT_ROLES`.
+        InvalidInput: a value fails its check in :mod:`helpdesk.validation`, or ``role``
+            is not one of :data:`~helpdesk.models.AGENT_ROLES`.
     """
     if role not in AGENT_ROLES:
-        raise ValueError(f"role must be one of {', '.join(AGENT_ROLES)}")
-    email = email.strip().lower()
+        raise InvalidInput(f"role must be one of {', '.join(AGENT_ROLES)}")
+    email = clean_email(email)
+    name, time_zone, locale = clean_name(name, "The name", 120), clean_time_zone(time_zone), clean_locale(locale)
+    languages = [clean_language_tag(tag) for tag in languages or ["en"]]
     agent = db.session.scalar(select(Agent).filter_by(email=email)) or Agent(email=email)
     agent.display_name, agent.role, agent.time_zone, agent.locale = name, role, time_zone, locale
-    agent.languages = languages or ["en"]
+    agent.languages = languages
     if team:
+        team = clean_name(team, "The team", 120)
         agent.team = db.session.scalar(select(Team).filter_by(name=team)) or Team(name=team)
     agent.set_password(password)
     db.session.add(agent)
@@ -56,40 +75,40 @@ def create_agent(email: str, name: str, password: str, *, role: str = "agent", t
 
 
 @agents_cli.command("create")
-@click.option("--email", required=True)
-@click.option("--name", required=True, help="Display name buyers and colleagues see.")
+@click.option("--email", required=True, callback=checked(clean_email))
+@click.option("--name", required=True, help="Display name buyers and colleagues see.",
+              callback=checked(lambda v: clean_name(v, "The name", 120)))
 @click.option("--role", type=click.Choice(AGENT_ROLES), default="agent", show_default=True)
-@click.option("--team", default=None)
-@click.option("--time-zone", default="UTC", show_default=True, callback=lambda c, p, v: _check_zone(v))
-@click.option("--locale", default="en", show_default=True)
-@click.option("--languages", default="en", show_default=True, help="Comma-separated BCP 47 tags.")
+@click.option("--team", default=None, callback=checked(lambda v: clean_name(v, "The team", 120)))
+@click.option("--time-zone", default="UTC", show_default=True, callback=checked(clean_time_zone))
+@click.option("--locale", default="en", show_default=True, callback=checked(clean_locale))
+@click.option("--languages", default="en", show_default=True, help="Comma-separated BCP 47 tags.",
+              callback=checked(lambda v: [clean_language_tag(tag) for tag in v.split(",")]))
 @click.password_option(help="Prompted for when not given.")
 def agents_create(email, name, role, team, time_zone, locale, languages, password):
     """Create an agent, or reset an existing agent's password and profile."""
-    if len(password) < 8:
-        raise click.BadParameter("use at least 8 characters", param_hint="--password")
+    if len(password) < 8 or not password.isprintable():
+        raise click.BadParameter("use at least 8 printable characters", param_hint="--password")
     agent = create_agent(email, name, password, role=role, team=team, time_zone=time_zone, locale=locale,
-                         languages=[x.strip() for x in languages.split(",") if x.strip()])
+                         languages=languages)
     click.echo(f"Agent {agent.email} ({agent.role}) is ready.")
 
 
 @stores_cli.command("add")
-@click.option("--kind", type=click.Choice(MARKETPLACE_KINDS), required=True)
-@click.option("--name", required=True)
-@click.option("--base-url", default=None, help="API root, e.g. https://example.myshopify.com")
-@click.option("--credentials-ref", default=None, help="Where the API secret lives: env:VARIABLE")
-@click.option("--currency", default="USD", show_default=True)
-@click.option("--time-zone", default="UTC", show_default=True, callback=lambda c, p, v: _check_zone(v))
-@click.option("--webhook-secret", default=None)
+@click.option("--kind", type=click.Choice([*registered_kinds(), "csv"]), required=True)
+@click.option("--name", required=True, callback=checked(lambda v: clean_name(v, "The store name", 200)))
+@click.option("--base-url", default=None, help="API root, e.g. https://example.myshopify.com",
+              callback=checked(clean_http_url))
+@click.option("--credentials-ref", default=None, help="Where the API secret lives: env:VARIABLE",
+              callback=checked(clean_credentials_ref))
+@click.option("--currency", default="USD", show_default=True, callback=checked(normalise_currency))
+@click.option("--time-zone", default="UTC", show_default=True, callback=checked(clean_time_zone))
+@click.option("--webhook-secret", default=None, help="The secret the marketplace signs webhooks with.")
 def stores_add(kind, name, base_url, credentials_ref, currency, time_zone, webhook_secret):
     """Add a store (a seller's account on one marketplace)."""
-    try:
-        currency = normalise_currency(currency)
-    except UnknownCurrency as exc:
-        raise click.BadParameter(str(exc), param_hint="--currency") from None
     if kind != "csv" and not base_url:
         raise click.BadParameter(f"a {kind} store needs its API root", param_hint="--base-url")
-    store = Store(kind=kind, name=name.strip(), base_url=base_url, credentials_ref=credentials_ref,
+    store = Store(kind=kind, name=name, base_url=base_url, credentials_ref=credentials_ref,
                   default_currency=currency, time_zone=time_zone, webhook_secret=webhook_secret)
     db.session.add(store)
     try:
@@ -156,6 +175,10 @@ def orders_sync(store_ref, full):
 
 def run_import(store: Store, path: Path, encoding: str = "utf-8-sig") -> SyncSummary:
     """Import one Online Retail CSV into ``store`` with a progress bar on stderr."""
+    if store.kind != "csv":
+        raise click.ClickException(
+            f"Store {store.name!r} is a {store.kind} store, filled by `flask orders sync`; import CSV into a csv store."
+        )
     try:
         with path.open("rb") as handle:
             pages, skipped = parse_online_retail(handle, source=path.name, currency=store.default_currency,
@@ -163,9 +186,7 @@ def run_import(store: Store, path: Path, encoding: str = "utf-8-sig") -> SyncSum
     except CsvFormatError as exc:
         raise click.ClickException(str(exc)) from None
     with click.progressbar(pages, label=f"Importing {path.name}", file=sys.stderr) as bar:
-        summary = import_pages(store, bar, source=path.name)
-    summary.skipped += skipped
-    return summary
+        return import_pages(store, bar, source=path.name, skipped=skipped)
 
 
 @orders_cli.command("import-csv")

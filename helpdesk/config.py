@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 
 DEV_SECRET_KEY = "dev-only-not-secret"
+MODES = ("development", "production")
+MIN_SECRET_LENGTH = 32
 
 
 class ConfigError(RuntimeError):
@@ -43,15 +45,18 @@ def from_environment(instance_path: str, environ: dict[str, str] | None = None) 
         A dict of Flask config keys.
 
     Raises:
-        ConfigError: production mode without ``SECRET_KEY``, or with the demo key.
+        ConfigError: an unknown ``HELPDESK_ENV``; production mode without a ``SECRET_KEY``
+            of at least 32 characters, or with the demo key.
     """
     env = os.environ if environ is None else environ
     mode = env.get("HELPDESK_ENV", "development")
+    if mode not in MODES:
+        raise ConfigError(f"HELPDESK_ENV={mode!r} is not one of {', '.join(MODES)}.")
     secret = env.get("SECRET_KEY", "")
-    if mode == "production" and (not secret or secret == DEV_SECRET_KEY):
+    if mode == "production" and (len(secret) < MIN_SECRET_LENGTH or secret == DEV_SECRET_KEY):
         raise ConfigError(
-            "HELPDESK_ENV=production needs SECRET_KEY set to a long random value "
-            "(python -c 'import secrets; print(secrets.token_hex(32))')."
+            f"HELPDESK_ENV=production needs SECRET_KEY set to a random value of at least {MIN_SECRET_LENGTH} "
+            "characters (python -c 'import secrets; print(secrets.token_hex(32))')."
         )
     database_url = _normalise_database_url(env.get("DATABASE_URL") or _default_database_url(instance_path))
     return {

@@ -15,6 +15,12 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 
+def describe_error(exc: Exception) -> str:
+    """One readable line: the database's own message, not SQLAlchemy's SQL dump."""
+    original = getattr(exc, "orig", None)
+    return (str(original or exc).splitlines() or [type(exc).__name__])[0]
+
+
 def wants_json() -> bool:
     """True for API and webhook paths and for clients that prefer JSON."""
     if request.path.startswith(("/api/", "/webhooks/", "/healthz")):

@@ -1,9 +1,14 @@
 """``GET /healthz``: is the database reachable?"""
+import logging
+
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from helpdesk.errors import describe_error
 from helpdesk.extensions import db, limiter
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("health", __name__)
 
@@ -16,6 +21,8 @@ def healthz():
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         db.session.rollback()
-        reason = str(exc.orig) if getattr(exc, "orig", None) else exc.__class__.__name__
-        return jsonify(status="unavailable", reason=f"database unreachable: {reason.splitlines()[0]}"), 503
+        # The details (host, port, file) go to the log, not to whoever asks.
+        log.error("health check failed", extra={"error": describe_error(exc)})
+        kind = type(getattr(exc, "orig", None) or exc).__name__
+        return jsonify(status="unavailable", reason=f"database unreachable ({kind})"), 503
     return jsonify(status="ok")

@@ -19,7 +19,6 @@ from helpdesk.extensions import db
 from helpdesk.money import Amount
 from helpdesk.text import search_key
 
-MARKETPLACE_KINDS = ("shopify", "woocommerce", "amazon", "ebay", "csv")
 AGENT_ROLES = ("agent", "manager", "admin")
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import BigInteger
 from sqlalchemy.types import TypeDecorator
 
 STORAGE_EXPONENT = 4  # ISO 4217 currencies have at most 4 minor digits (CLF, UYW)
+MAX_AMOUNT = Decimal(10) ** 12  # far above any order, well inside what a BIGINT of 1/10,000 units holds
 
 
 class InvalidAmount(ValueError):
@@ -55,6 +56,8 @@ def _to_decimal(value: str | int | Decimal | None) -> Decimal:
         raise InvalidAmount(f"{value!r} is not an amount of money.") from None
     if not amount.is_finite():
         raise InvalidAmount(f"{value!r} is not an amount of money.")
+    if abs(amount) >= MAX_AMOUNT:
+        raise InvalidAmount(f"{value} is too large an amount.")
     return amount
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask import Flask
 from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
 
 from helpdesk.money import format_money
 
@@ -18,8 +19,31 @@ def money(amount: Decimal | None, currency: str) -> str:
 
 
 def when(value: datetime | None, fmt: str = "medium") -> str:
-    """An aware UTC instant shown in the viewer's time zone and locale."""
-    return format_datetime(value, fmt) if value else ""
+    """An aware UTC instant shown in the viewer's time zone and locale, with the zone's
+    UTC offset so that times around a DST change are unambiguous ("… 2:30:00 GMT+02:00")."""
+    return f"{format_datetime(value, fmt)} {format_datetime(value, 'OOOO')}" if value else ""
+
+
+STATUS_LABELS = {
+    "paid": _l("paid"),
+    "pending": _l("payment pending"),
+    "authorized": _l("authorized"),
+    "partially_paid": _l("partially paid"),
+    "partially_refunded": _l("partially refunded"),
+    "refunded": _l("refunded"),
+    "voided": _l("voided"),
+    "failed": _l("payment failed"),
+    "fulfilled": _l("fulfilled"),
+    "unfulfilled": _l("not shipped"),
+    "partial": _l("partly shipped"),
+    "restocked": _l("restocked"),
+    "unknown": _l("unknown"),
+}
+
+
+def status_label(status: str | None) -> str:
+    """A marketplace status code in words (``partially_refunded`` → "partially refunded")."""
+    return str(STATUS_LABELS.get(status or "unknown", (status or "").replace("_", " ")))
 
 
 def country(code: str | None, fallback: str | None = None) -> str:
@@ -44,3 +68,4 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(when, "when")
     app.add_template_filter(country, "country")
+    app.add_template_filter(status_label, "status")

@@ -3,11 +3,26 @@ from __future__ import annotations
 
 import unicodedata
 
+# Scripts whose accents are marks on a letter a searcher may leave off (é → e). In Thai,
+# Devanagari or Arabic the combining marks are vowels and signs of the word itself.
+ACCENT_FOLDED_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC")
+
+
+def _folds_accents(base: str) -> bool:
+    return unicodedata.name(base, "").startswith(ACCENT_FOLDED_SCRIPTS)
+
 
 def search_key(text: str | None) -> str:
-    """Fold ``text`` for case- and accent-insensitive search in any script: NFKD, combining
-    marks dropped, case folded, whitespace collapsed (``"JOÃO  Silva"`` → ``"joao silva"``).
-    Non-Latin letters are kept as they are (``"王芳"`` stays ``"王芳"``)."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(unicodedata.normalize("NFC", stripped).casefold().split())
+    """Fold ``text`` for case- and accent-insensitive search in any script: NFKD, accents
+    dropped from Latin, Greek and Cyrillic letters only, case folded, whitespace collapsed
+    (``"JOÃO  Silva"`` → ``"joao silva"``; ``"สวัสดี"`` keeps its vowel signs)."""
+    kept: list[str] = []
+    base = ""
+    for ch in unicodedata.normalize("NFKD", text or ""):
+        if unicodedata.combining(ch):
+            if _folds_accents(base):
+                continue
+        else:
+            base = ch
+        kept.append(ch)
+    return " ".join(unicodedata.normalize("NFC", "".join(kept)).casefold().split())

@@ -7,11 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from helpdesk.console import bp
-from helpdesk.console.queries import buyer_countries, buyers_query, guest_orders_query, normalise_query, order_counts
+from helpdesk.console.queries import buyer_countries, buyers_query, guest_orders_query, normalise_query, order_summary
 from helpdesk.extensions import db
 from helpdesk.models import Customer, Order, Refund
 
 PER_PAGE = 50
+MAX_PAGE = 1_000_000
 
 ORDER_DETAIL = (
     selectinload(Order.lines),
@@ -19,6 +20,13 @@ ORDER_DETAIL = (
     selectinload(Order.refunds).selectinload(Refund.lines),
     selectinload(Order.store),
 )
+
+
+@bp.after_request
+def no_store(response):
+    """Buyer data must not stay in shared or browser caches."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/")
@@ -33,17 +41,20 @@ def buyers():
     """Buyers, searchable by name, e-mail or order number, filterable by country."""
     q = normalise_query(request.args.get("q"))
     country = (request.args.get("country") or "").strip().upper()[:2] or None
-    page = request.args.get("page", 1, type=int)
-    result = db.paginate(buyers_query(q, country), page=max(page, 1), per_page=PER_PAGE, error_out=False)
+    stmt = buyers_query(q, country)
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    result = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
+    if result.pages and page > result.pages:  # past the end: show the last page
+        result = db.paginate(stmt, page=result.pages, per_page=PER_PAGE, error_out=False)
     guests = db.session.scalars(guest_orders_query(q).limit(20)).all() if q else []
-    counts = order_counts([customer.id for customer in result.items])
+    summary = order_summary([customer.id for customer in result.items])
     return render_template(
         "console/buyers.html", result=result, q=q, country=country, countries=buyer_countries(), guests=guests,
-        counts=counts,
+        summary=summary,
     )
 
 
-@bp.get("/buyers/<int:customer_id>")
+@bp.get("/buyers/<id:customer_id>")
 @login_required
 def buyer(customer_id: int):
     """One buyer: profile, and every order with its lines, shipments and refunds."""
@@ -54,7 +65,7 @@ def buyer(customer_id: int):
     return render_template("console/buyer.html", customer=customer, orders=orders)
 
 
-@bp.get("/orders/<int:order_id>")
+@bp.get("/orders/<id:order_id>")
 @login_required
 def order(order_id: int):
     """One order (guest orders have no buyer page)."""

@@ -108,8 +108,8 @@ def verify_hmac_base64(secret: str, raw_body: bytes, signature: str | None) -> b
     if not secret or not signature:
         return False
     digest = hmac.new(secret.encode("utf-8"), raw_body, hashlib.sha256).digest()
-    expected = base64.b64encode(digest).decode("ascii")
-    return hmac.compare_digest(expected, signature.strip())
+    given = signature.strip().encode("utf-8", "surrogateescape")  # any header text compares, none raises
+    return hmac.compare_digest(base64.b64encode(digest), given)
 
 
 def parse_instant(value: str | None, *, assume_utc: bool = False) -> datetime | None:
@@ -147,7 +147,8 @@ class Connector:
     kind: ClassVar[str]
     signature_header: ClassVar[str]
     topic_header: ClassVar[str]
-    max_retries = 5
+    max_retries = 5  # waits on 429 and 5xx answers
+    max_network_retries = 2  # an unreachable host fails after 1 + 2 seconds of waiting
     timeout = (10, 60)
 
     def __init__(
@@ -204,9 +205,9 @@ class Connector:
             try:
                 response = self.session.get(url, params=params, timeout=self.timeout, **kwargs)
             except requests.RequestException as exc:
-                if attempt == self.max_retries:
+                if attempt >= self.max_network_retries:
                     raise MarketplaceError(f"Cannot reach {self.kind} at {url}: {exc}") from exc
-                self.sleep(min(2**attempt, 30))
+                self.sleep(2**attempt)
                 continue
             if response.status_code == 429:
                 if attempt == self.max_retries:

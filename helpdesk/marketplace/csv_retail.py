@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from helpdesk.countries import to_iso_country
 from helpdesk.marketplace.records import (
+    MAX_QUANTITY,
     CustomerRecord,
     LineRecord,
     OrderRecord,
@@ -102,6 +103,8 @@ def _parse_row(row: dict, line_no: int, currency: str, tz: ZoneInfo) -> tuple[st
         quantity = int(row["Quantity"].strip())
     except ValueError:
         raise ValueError(f"Quantity {row['Quantity']!r} is not a whole number") from None
+    if abs(quantity) > MAX_QUANTITY:
+        raise ValueError(f"Quantity {quantity} is beyond {MAX_QUANTITY:,} units")
     try:
         price = parse_unit_price(row["UnitPrice"], currency)
     except InvalidAmount as exc:

@@ -11,6 +11,19 @@ from datetime import datetime
 from decimal import Decimal
 
 
+MAX_QUANTITY = 1_000_000
+
+
+def _check_quantity(quantity: int, what: str) -> None:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity <= MAX_QUANTITY:
+        raise ValueError(f"{what} quantity {quantity!r} is not a whole number from 0 to {MAX_QUANTITY:,}")
+
+
+def _check_instant(value: datetime | None, what: str) -> None:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise ValueError(f"{what} is missing or has no time zone")
+
+
 @dataclass(frozen=True)
 class CustomerRecord:
     """A buyer as one store knows them; ``external_id`` is the store's customer id."""
@@ -35,6 +48,9 @@ class LineRecord:
     unit_price: Decimal
     line_total: Decimal
 
+    def __post_init__(self) -> None:
+        _check_quantity(self.quantity, f"line {self.external_id}")
+
 
 @dataclass(frozen=True)
 class ShipmentRecord:
@@ -57,6 +73,9 @@ class RefundLineRecord:
     quantity: int
     amount: Decimal | None = None
 
+    def __post_init__(self) -> None:
+        _check_quantity(self.quantity, f"refunded line {self.line_external_id}")
+
 
 @dataclass(frozen=True)
 class RefundRecord:
@@ -67,6 +86,9 @@ class RefundRecord:
     reason: str | None
     created_at: datetime
     lines: tuple[RefundLineRecord, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_instant(self.created_at, f"the date of refund {self.external_id}")
 
 
 @dataclass(frozen=True)
@@ -93,6 +115,10 @@ class OrderRecord:
     lines: tuple[LineRecord, ...] = ()
     shipments: tuple[ShipmentRecord, ...] = ()
     refunds: tuple[RefundRecord, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_instant(self.placed_at, "the order date")
+        _check_instant(self.updated_at, "the order's last update")
 
     def fingerprint(self) -> str:
         """SHA-256 of the record's content; equal records give equal fingerprints. The

@@ -18,6 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from helpdesk.dbtypes import utcnow
+from helpdesk.errors import describe_error
+from helpdesk.money import quantise
 from helpdesk.extensions import db
 from helpdesk.marketplace.base import MarketplaceError, connector_class, resolve_secret
 from helpdesk.marketplace.records import (
@@ -176,8 +178,8 @@ def _apply_refund(order: Order, record: RefundRecord) -> None:
         raise RecordRejected(f"refund {record.external_id} has a negative amount {record.amount}")
     if order.refunded_total > order.total:
         raise RecordRejected(
-            f"refunds of order {order.number} would come to {order.refunded_total} {order.currency}, "
-            f"more than its total {order.total}"
+            f"refunds of order {order.number} would come to {quantise(order.refunded_total, order.currency)} "
+            f"{order.currency}, more than its total {quantise(order.total, order.currency)}"
         )
 
 
@@ -266,6 +268,7 @@ def import_pages(
     *,
     source: str,
     save_cursor: bool = False,
+    skipped: int = 0,
     progress: Callable[[SyncSummary], None] | None = None,
 ) -> SyncSummary:
     """Apply pages of records to ``store``, committing page by page.
@@ -275,19 +278,20 @@ def import_pages(
         pages: from a connector's ``iter_pages`` or the CSV reader.
         source: what is being read, for the run log ("shopify sync", a file name).
         save_cursor: store each page's ``next_cursor`` on the store (resumable syncs).
+        skipped: records the reader already set aside (CSV stock adjustments), counted in.
         progress: called after each page with the running totals.
 
     Returns:
         The run's :class:`SyncSummary`; also written to a :class:`SyncRun` row.
 
     Raises:
-        MarketplaceError: the marketplace failed mid-way; committed pages stay, the run
-            is marked failed with the message.
+        MarketplaceError: the marketplace failed mid-way. Committed pages stay; the run is
+            marked failed with the message (so is it on any other error, which is re-raised).
     """
     run = SyncRun(store=store, source=source[:300])
     db.session.add(run)
     db.session.commit()
-    summary = SyncSummary(run_id=run.id)
+    summary = SyncSummary(run_id=run.id, skipped=skipped)
     try:
         for page in pages:
             for error in page.errors:
@@ -299,9 +303,9 @@ def import_pages(
             db.session.commit()
             if progress:
                 progress(summary)
-    except MarketplaceError as exc:
+    except Exception as exc:
         db.session.rollback()
-        _finish(run, summary, status="failed", error=str(exc))
+        _finish(run, summary, status="failed", error=describe_error(exc))
         raise
     _finish(run, summary, status="completed")
     return summary
@@ -338,12 +342,6 @@ def _apply_page(store: Store, records: list[OrderRecord], summary: SyncSummary) 
             summary.failures.append(RecordError(record.external_id, f"order {record.number}: {describe_error(exc)}"))
             continue
         setattr(summary, outcome, getattr(summary, outcome) + 1)
-
-
-def describe_error(exc: Exception) -> str:
-    """One readable line: the database's own message, not SQLAlchemy's SQL dump."""
-    original = getattr(exc, "orig", None)
-    return str(original or exc).splitlines()[0]
 
 
 def _finish(run: SyncRun, summary: SyncSummary, *, status: str, error: str | None = None) -> None:

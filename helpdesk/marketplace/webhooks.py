@@ -14,17 +14,17 @@ from decimal import Decimal
 from flask import Blueprint, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from helpdesk.errors import error_response
+from helpdesk.errors import describe_error, error_response
 from helpdesk.extensions import db
 from helpdesk.marketplace.base import MalformedPayload, MarketplaceError, connector_class
 from helpdesk.marketplace.records import OrderRecord
-from helpdesk.marketplace.sync import RecordRejected, apply_order, apply_refund, describe_error, make_connector
+from helpdesk.marketplace.sync import RecordRejected, apply_order, apply_refund, make_connector
 from helpdesk.models import Store
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 
-@bp.post("/<kind>/<int:store_id>")
+@bp.post("/<kind>/<id:store_id>")
 def receive(kind: str, store_id: int):
     """Verify, parse and apply one webhook; answer ``{"status", "order"}``."""
     store = db.session.get(Store, store_id)
@@ -39,11 +39,13 @@ def receive(kind: str, store_id: int):
         # WooCommerce's delivery test when a webhook is created: sent unsigned, and the
         # webhook is not activated unless it gets a 200. It changes nothing here.
         return jsonify(status="ping"), 200
+    if not request.headers.get(cls.signature_header):
+        return error_response(401, "missing_signature", f"The {cls.signature_header} header is missing.")
     if not cls.verify_webhook(store.webhook_secret, raw, request.headers):
         return error_response(401, "bad_signature", "The webhook signature does not match this store's secret.")
     try:
         payload = json.loads(raw, parse_float=Decimal)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return error_response(400, "bad_json", "The webhook body is not valid JSON.")
     if not isinstance(payload, dict):
         return error_response(400, "bad_json", "The webhook body must be a JSON object.")

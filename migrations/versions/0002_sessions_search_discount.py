@@ -18,9 +18,15 @@ depends_on = None
 def _search_key(text):
     # A frozen copy of helpdesk.text.search_key as of this revision: migrations must not
     # change meaning when the application code changes later.
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(unicodedata.normalize("NFC", stripped).casefold().split())
+    kept, base = [], ""
+    for ch in unicodedata.normalize("NFKD", text or ""):
+        if unicodedata.combining(ch):
+            if unicodedata.name(base, "").startswith(("LATIN", "GREEK", "CYRILLIC")):
+                continue
+        else:
+            base = ch
+        kept.append(ch)
+    return " ".join(unicodedata.normalize("NFC", "".join(kept)).casefold().split())
 
 
 def upgrade():

@@ -28,11 +28,17 @@ def test_create_agent_hashes_the_password(runner):
 
 @pytest.mark.parametrize("args, message", [
     (["--time-zone", "Mars/Olympus"], "'Mars/Olympus' is not an IANA time zone"),
-    (["--password", "short"], "use at least 8 characters"),
+    (["--password", "short"], "use at least 8 printable characters"),
+    (["--password", "long-enough\x00"], "use at least 8 printable characters"),
     (["--role", "boss"], "'boss' is not one of"),
+    (["--locale", "xx_YY"], "'xx_YY' is not a locale such as en, de or pt_BR."),
+    (["--languages", "klingon,,<b>"], "is not a BCP 47 language tag"),
+    (["--email", "not-an-email"], "'not-an-email' is not an e-mail address"),
+    (["--name", "   "], "The name must not be empty."),
 ])
 def test_bad_agent_input_is_refused(runner, args, message):
     base = ["agents", "create", "--email", "a@b.example", "--name", "A"]
+    base = [a for i, a in enumerate(base) if not (a in args or (i and base[i - 1] in args))]
     if "--password" not in args:
         args = args + ["--password", "long-enough-1"]
     result = runner.invoke(args=base + args)
@@ -51,6 +57,16 @@ def test_stores_add_validates_and_refuses_duplicates(runner):
     assert bad.exit_code == 2 and "Unknown currency code 'EURO'" in bad.output
     no_url = runner.invoke(args=["stores", "add", "--kind", "shopify", "--name", "S"])
     assert no_url.exit_code == 2 and "a shopify store needs its API root" in no_url.output
+    for extra, message in [
+        (["--kind", "shopify", "--name", "S", "--base-url", "ftp://x"], "'ftp://x' is not an http(s) address"),
+        (["--kind", "shopify", "--name", "S", "--base-url", "https://s.example", "--credentials-ref", "shpat_123"],
+         "must look like env:VARIABLE_NAME"),
+        (["--kind", "csv", "--name", "  "], "The store name must not be empty."),
+        (["--kind", "csv", "--name", "x" * 201], "at most 200 characters"),
+        (["--kind", "amazon", "--name", "A"], "'amazon' is not one of"),
+    ]:
+        result = runner.invoke(args=["stores", "add", *extra])
+        assert result.exit_code == 2 and message in result.output, result.output
     assert db.session.scalar(select(func.count()).select_from(Store)) == 1
 
 
@@ -82,6 +98,15 @@ def test_import_errors_are_clear_and_change_nothing(runner, tmp_path: Path):
     assert db.session.scalar(select(func.count()).select_from(Order)) == 0
 
 
+def test_csv_goes_only_into_csv_stores(runner, tmp_path: Path):
+    runner.invoke(args=["stores", "add", "--kind", "shopify", "--name", "Shop", "--base-url", "https://s.example"])
+    good = tmp_path / "good.csv"
+    good.write_text(HEADER + "1,A,Mug,2,2011-01-01 10:00:00,1.50,17.0,Germany\n")
+    result = runner.invoke(args=["orders", "import-csv", "Shop", str(good)])
+    assert result.exit_code == 1 and "is a shopify store, filled by `flask orders sync`" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 0
+
+
 def test_sync_of_a_csv_store_explains_itself(runner):
     runner.invoke(args=["stores", "add", "--kind", "csv", "--name", "Archive"])
     result = runner.invoke(args=["orders", "sync", "Archive"])
@@ -94,6 +119,10 @@ def test_production_refuses_the_demo_secret(tmp_path):
         from_environment(str(tmp_path), {"HELPDESK_ENV": "production"})
     with pytest.raises(ConfigError):
         from_environment(str(tmp_path), {"HELPDESK_ENV": "production", "SECRET_KEY": "dev-only-not-secret"})
+    with pytest.raises(ConfigError, match="at least 32 characters"):
+        from_environment(str(tmp_path), {"HELPDESK_ENV": "production", "SECRET_KEY": "short"})
+    with pytest.raises(ConfigError, match="HELPDESK_ENV='prod' is not one of development, production"):
+        from_environment(str(tmp_path), {"HELPDESK_ENV": "prod"})
     config = from_environment(str(tmp_path), {"HELPDESK_ENV": "production", "SECRET_KEY": "x" * 64,
                                               "DATABASE_URL": "postgres://u@db/helpdesk"})
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/helpdesk"

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
+from flask import g
 
 from helpdesk.extensions import db
 from helpdesk.marketplace.records import (
@@ -42,6 +43,7 @@ def shop(app):
     anna = CustomerRecord("1", "Anna Schmidt", "Anna.Schmidt@example.de", "DE", "Germany")
     apply_order(store, order_record(
         "1001", anna, lines=(("MUG-B", "Blue mug", 2, "617.25"),),
+        shipping_address={"address1": "Hauptstraße 5", "zip": "10115", "city": "Berlin", "country_code": "DE"},
         shipments=(ShipmentRecord("s1", "DHL", "00340434161234567890", "https://www.dhl.de/track?id=0034", "delivered",
                                   PLACED, PLACED),),
         refunds=(RefundRecord("r1", Decimal("617.25"), "Arrived broken", PLACED, (RefundLineRecord("1001-0", 1),)),),
@@ -101,7 +103,7 @@ def test_login_attempts_are_rate_limited(sqlite_app):
 
 
 def names(html: str) -> list[str]:
-    return re.findall(r'<a href="/buyers/\d+">([^<]*)</a>', html)
+    return re.findall(r'<a href="/buyers/\d+" dir="auto">([^<]*)</a>', html)
 
 
 def test_buyers_list_and_search(client, login, shop):
@@ -110,11 +112,14 @@ def test_buyers_list_and_search(client, login, shop):
         "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;", "Anna Schmidt", "Wang Fang 王芳"]
     found = client.get("/buyers?q=schmidt").get_data(as_text=True)
     assert names(found) == ["Anna Schmidt"]
-    assert re.search(r"<td>anna\.schmidt@example\.de</td>\s*<td>Germany</td>\s*<td>1</td>\s*<td>EU shop</td>", found)
+    assert re.search(r"<td><bdi>anna\.schmidt@example\.de</bdi></td>\s*<td>Germany</td>\s*<td>1</td>\s*<td><bdi>EU shop</bdi></td>",
+                     found)
     assert names(client.get("/buyers?q=anna.schmidt@EXAMPLE").get_data(as_text=True)) == ["Anna Schmidt"]
     assert names(client.get("/buyers?q=1003").get_data(as_text=True)) == ["Wang Fang 王芳"]
     assert names(client.get("/buyers?q=%231003").get_data(as_text=True)) == ["Wang Fang 王芳"]
     assert names(client.get("/buyers?q=王芳").get_data(as_text=True)) == ["Wang Fang 王芳"]
+    assert names(client.get("/buyers?q=SCHMÎDT%20anna").get_data(as_text=True)) == ["Anna Schmidt"]
+    assert names(client.get("/buyers?q=fang%20wang").get_data(as_text=True)) == ["Wang Fang 王芳"]
     assert names(client.get("/buyers?q=%25").get_data(as_text=True)) == []  # % is literal, not a wildcard
     assert names(client.get("/buyers?country=CN").get_data(as_text=True)) == ["Wang Fang 王芳"]
     huge = client.get("/buyers?q=" + "x" * 10_000)
@@ -136,9 +141,11 @@ def test_buyer_page_shows_orders_lines_shipments_refunds_in_the_agents_zone(clie
     assert "Order #1001" in html
     assert "Blue mug" in html and "MUG-B" in html
     assert "€1,234.50" in html  # line total, en locale
-    assert "Mar 2, 2024, 8:30:00\u202fAM" in html  # 23:30 UTC is 08:30 next day in Tokyo
+    assert "Mar 2, 2024, 8:30:00\u202fAM GMT+09:00" in html  # 23:30 UTC is 08:30 next day in Tokyo
     assert "00340434161234567890" in html and 'href="https://www.dhl.de/track?id=0034"' in html
-    assert "Arrived broken" in html and "1 × Blue mug" in html
+    assert "Arrived broken" in html and "1 × <bdi>Blue mug</bdi>" in html
+    assert "<bdi>Hauptstraße 5</bdi><br>" in html and "<bdi>10115 Berlin</bdi>" in html
+    assert "paid</span> / <span class=\"status\">fulfilled</span>" in html
     assert "Germany" in html
 
 
@@ -177,3 +184,38 @@ def test_unsafe_tracking_links_are_not_rendered(client, login, shop):
     db.session.commit()
     html = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert "javascript:alert" not in html and "T1" in html
+
+
+def test_pages_carry_protective_headers(client, login, shop):
+    login()
+    response = client.get("/buyers")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_password_change_ends_other_sessions(client, login, make_agent):
+    agent = login(email="lee@test.example")
+    assert client.get("/buyers").status_code == 200
+    make_agent(email="lee@test.example", password="a brand new password")
+    # The test holds the app context its requests share, and Flask-Login caches the user in
+    # g for the life of a context; in a server each request has its own context.
+    g.pop("_login_user", None)
+    response = client.get("/buyers")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("path", ["/buyers/99999999999999999999", "/buyers/9223372036854775808", "/buyers/0",
+                                  "/orders/99999999999999999999", "/buyers/-1"])
+def test_ids_beyond_the_database_are_404(client, login, path):
+    login()
+    assert client.get(path).status_code == 404
+
+
+def test_pages_past_the_end_show_the_last_page(client, login, shop):
+    login()
+    for page in ("999999", "99999999999999999999999", "-5", "abc"):
+        html = client.get(f"/buyers?page={page}").get_data(as_text=True)
+        assert len(names(html)) == 3, page

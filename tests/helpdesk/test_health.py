@@ -15,4 +15,5 @@ def test_healthz_503_with_reason_when_database_unreachable(tmp_path):
     assert response.status_code == 503
     body = response.get_json()
     assert body["status"] == "unavailable"
-    assert body["reason"].startswith("database unreachable: unable to open database file")
+    assert body["reason"] == "database unreachable (OperationalError)"
+    assert str(missing_dir) not in response.get_data(as_text=True)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from helpdesk.extensions import db
 from helpdesk.marketplace.csv_retail import CsvFormatError, parse_online_retail
 from helpdesk.marketplace.sync import import_pages
-from helpdesk.models import Customer, Order, OrderLine, Refund, Store
+from helpdesk.models import Customer, Order, OrderLine, Refund, Store, SyncRun
 
 HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
 
@@ -47,9 +47,7 @@ def combined_csv(files: list[Path]) -> bytes:
 
 def import_bytes(store, data: bytes, source="test.csv", **kwargs):
     pages, skipped = parse_online_retail(io.BytesIO(data), source=source, **kwargs)
-    summary = import_pages(store, pages, source=source)
-    summary.skipped += skipped
-    return summary
+    return import_pages(store, pages, source=source, skipped=skipped)
 
 
 def expected_from_rows(data: bytes) -> dict:
@@ -171,14 +169,17 @@ def test_a_broken_line_refuses_its_invoice_and_keeps_the_rest(store):
             + "600001,B2,Plate,many,2011-01-01 10:00:00,1.50,12345.0,Germany\n"
             + "600002,A1,Mug,2,2011-01-01 10:00:00,1.50,777.0,EIRE\n"
             + "600003,A1,Mug,2,not a date,1.50,777.0,EIRE\n"
+            + "600004,A1,Mug,99999999999999999999,2011-01-01 10:00:00,1.50,777.0,EIRE\n"
             + ",A1,Mug,2,2011-01-01 10:00:00,1.50,777.0,EIRE\n").encode()
     summary = import_bytes(store, data, source="orders.csv")
-    assert (summary.created, summary.failed) == (1, 3)
+    assert db.session.get(SyncRun, summary.run_id).status == "completed"
+    assert (summary.created, summary.failed) == (1, 4)
     reasons = sorted(f.reason for f in summary.failures)
     assert reasons == [
         "orders.csv line 3: Quantity 'many' is not a whole number; invoice 600001 not imported",
         "orders.csv line 5: InvoiceDate 'not a date' is not a date like 2010-12-01 08:26:00; invoice 600003 not imported",
-        "orders.csv line 6: InvoiceNo is empty",
+        "orders.csv line 6: Quantity 99999999999999999999 is beyond 1,000,000 units; invoice 600004 not imported",
+        "orders.csv line 7: InvoiceNo is empty",
     ]
     assert db.session.scalars(select(Order.number)).all() == ["600002"]
     assert db.session.scalar(select(func.count()).select_from(OrderLine)) == 1

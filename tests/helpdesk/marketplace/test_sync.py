@@ -2,6 +2,7 @@
 from datetime import datetime, timezone
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from helpdesk.extensions import db
@@ -40,3 +41,20 @@ def test_a_refused_record_is_named_and_the_page_is_kept(app):
     run = db.session.get(SyncRun, summary.run_id)
     assert (run.status, run.created, run.failed) == ("completed", 2, 1)
     assert run.failures == [{"record": "2", "reason": "order #2: refund r2 names line 9-9, which is not on order #2"}]
+
+
+def test_a_run_that_breaks_is_marked_failed_and_keeps_committed_pages(app):
+    store = Store(kind="shopify", name="S", base_url="http://s.invalid", default_currency="EUR")
+    db.session.add(store)
+    db.session.commit()
+
+    def pages():
+        yield Page(records=[record("1", "a@example.kr")])
+        raise ConnectionResetError("peer went away")
+
+    with pytest.raises(ConnectionResetError):
+        import_pages(store, pages(), source="test")
+
+    run = db.session.scalar(select(SyncRun))
+    assert (run.status, run.created, run.error) == ("failed", 1, "peer went away")
+    assert db.session.scalars(select(Order.number)).all() == ["#1"]

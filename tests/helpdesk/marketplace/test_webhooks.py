@@ -92,8 +92,16 @@ def test_signed_orders_create_stores_the_order(client, shopify_store, order_byte
     assert row_counts()["orders"] == 1
 
 
-@pytest.mark.parametrize("how", ["other secret", "body changed after signing", "no signature header"])
-def test_bad_signature_is_refused_with_401_and_nothing_stored(client, shopify_store, order_bytes, how):
+BAD_SIGNATURE = {"code": "bad_signature", "message": "The webhook signature does not match this store's secret."}
+
+
+@pytest.mark.parametrize("how, error", [
+    ("other secret", BAD_SIGNATURE),
+    ("body changed after signing", BAD_SIGNATURE),
+    ("not base64 at all", BAD_SIGNATURE),
+    ("no signature header", {"code": "missing_signature", "message": "The X-Shopify-Hmac-Sha256 header is missing."}),
+])
+def test_bad_signature_is_refused_with_401_and_nothing_stored(client, shopify_store, order_bytes, how, error):
     _, store = shopify_store
     if how == "other secret":
         response = shopify_post(client, store.id, "orders/create", order_bytes, secret="not-the-store-secret")
@@ -102,13 +110,14 @@ def test_bad_signature_is_refused_with_401_and_nothing_stored(client, shopify_st
         assert tampered != order_bytes
         response = shopify_post(client, store.id, "orders/create", tampered,
                                 signature=sign(WEBHOOK_SECRET, order_bytes))
+    elif how == "not base64 at all":
+        response = shopify_post(client, store.id, "orders/create", order_bytes, signature="ü\u202e<script>")
     else:
         response = client.post(f"/webhooks/shopify/{store.id}", data=order_bytes, content_type="application/json",
                                headers={"X-Shopify-Topic": "orders/create"})
 
     assert response.status_code == 401
-    assert response.get_json() == {"error": {
-        "code": "bad_signature", "message": "The webhook signature does not match this store's secret."}}
+    assert response.get_json() == {"error": error}
     assert row_counts() == EMPTY
 
 
@@ -340,7 +349,7 @@ def test_only_an_exact_unsigned_ping_skips_the_signature(client, woo_store, body
                            content_type="application/x-www-form-urlencoded")
 
     assert response.status_code == 401
-    assert response.get_json()["error"]["code"] == "bad_signature"
+    assert response.get_json()["error"]["code"] == "missing_signature"  # these must be signed
 
 
 def test_refund_naming_a_line_not_on_the_order_is_422_and_changes_nothing(
@@ -372,3 +381,64 @@ def test_store_without_webhook_secret_is_409(client, sandbox, make_store, order_
     assert response.get_json()["error"] == {
         "code": "no_webhook_secret", "message": "Store shopify test shop has no webhook secret configured."}
     assert row_counts() == EMPTY
+
+
+# --------------------------------------------------------------------------- hostile but signed bodies
+
+
+def shopify_variant(order: dict, **changes) -> bytes:
+    body = {**order, **changes}
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize("change, status, fragment", [
+    ({"total_price": "1e400"}, 422, "too large an amount"),
+    ({"line_items": [{"id": 1, "title": "x", "price": "1.00", "quantity": 10**30}]}, 422, "is not a whole number from 0"),
+    ({"created_at": None}, 422, "the order date is missing"),
+    ({"currency": "EURO"}, 422, "Unknown currency code 'EURO'"),
+])
+def test_signed_but_impossible_orders_are_422_and_change_nothing(client, shopify_store, shopify_order, change,
+                                                                 status, fragment):
+    _, store = shopify_store
+    response = shopify_post(client, store.id, "orders/create", shopify_variant(shopify_order, **change))
+    assert response.status_code == status
+    assert fragment in response.get_json()["error"]["message"]
+    assert row_counts() == EMPTY
+
+
+def test_deeply_nested_json_is_400(client, shopify_store):
+    _, store = shopify_store
+    response = shopify_post(client, store.id, "orders/create", b"[" * 100_000 + b"]" * 100_000)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_json"
+
+
+def test_a_store_id_beyond_any_database_id_is_404(client):
+    response = client.post("/webhooks/shopify/99999999999999999999", data=b"{}")
+    assert response.status_code == 404
+
+
+def test_an_older_copy_of_an_order_does_not_overwrite_a_newer_one(client, shopify_store, shopify_order):
+    _, store = shopify_store
+    newer = shopify_variant(shopify_order, updated_at="2024-05-02T10:00:00+00:00", financial_status="paid")
+    older = shopify_variant(shopify_order, updated_at="2024-05-01T10:00:00+00:00", financial_status="voided")
+    assert shopify_post(client, store.id, "orders/updated", newer).get_json()["status"] == "created"
+    assert shopify_post(client, store.id, "orders/updated", older).get_json()["status"] == "skipped"
+    assert stored_order(store, ORDER_ID).financial_status == "paid"
+
+
+@pytest.mark.parametrize("amount, fragment", [
+    ("500.00", "refunds of order #1001 would come to 500.00 USD, more than its total 409.94"),
+    ("-3.00", "has a negative amount -3.00"),
+])
+def test_refunds_beyond_the_total_or_negative_are_refused(client, shopify_store, order_bytes, shopify_refund,
+                                                          amount, fragment):
+    _, store = shopify_store
+    assert shopify_post(client, store.id, "orders/create", order_bytes).status_code == 200
+    refund = {**shopify_refund, "id": 777, "refund_line_items": []}
+    refund["transactions"] = [{**refund["transactions"][0], "amount": amount}]
+    before = row_counts()
+    response = shopify_post(client, store.id, "refunds/create", json.dumps(refund).encode())
+    assert response.status_code == 422
+    assert fragment in response.get_json()["error"]["message"]
+    assert row_counts() == before
