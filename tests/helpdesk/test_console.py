@@ -83,6 +83,15 @@ def test_wrong_password_is_refused(client, make_agent):
     assert client.get("/buyers").status_code == 302
 
 
+def test_a_password_with_a_trailing_nul_is_refused(client, make_agent):
+    make_agent(email="a@test.example")
+    response = client.post("/login", data={"email": "a@test.example", "password": "correct horse battery\x00",
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 400
+    assert b"Passwords cannot contain control characters." in response.data
+    assert client.get("/buyers").status_code == 302
+
+
 def test_sign_in_and_out_with_csrf(client, make_agent):
     make_agent(email="a@test.example")
     response = client.post("/login?next=https://evil.example/", data={
