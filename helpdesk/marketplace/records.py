@@ -108,6 +108,7 @@ class OrderRecord:
     updated_at: datetime
     customer: CustomerRecord | None
     cancelled_at: datetime | None = None
+    discount: Decimal = Decimal(0)
     shipping_name: str | None = None
     shipping_country: str | None = None
     shipping_country_name: str | None = None

@@ -214,6 +214,7 @@ def order_from_shopify(raw: dict) -> OrderRecord:
         number=str(raw.get("name") or raw.get("order_number") or raw["id"]),
         currency=currency,
         subtotal=amount_or_zero(raw.get("subtotal_price"), currency),
+        discount=amount_or_zero(raw.get("total_discounts"), currency),
         shipping=_shipping_total(raw, currency),
         tax=amount_or_zero(raw.get("total_tax"), currency),
         total=amount_or_zero(raw["total_price"], currency),

@@ -222,6 +222,7 @@ def _fill_order(order: Order, customer: Customer | None, record: OrderRecord, fi
     order.customer = customer
     order.currency = record.currency
     order.subtotal, order.shipping, order.tax, order.total = record.subtotal, record.shipping, record.tax, record.total
+    order.discount = record.discount
     order.financial_status = record.financial_status
     order.fulfillment_status = record.fulfillment_status
     order.placed_at, order.updated_at, order.cancelled_at = record.placed_at, record.updated_at, record.cancelled_at

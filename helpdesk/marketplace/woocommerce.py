@@ -239,6 +239,7 @@ def order_from_woocommerce(raw: dict, refunds: list[dict]) -> OrderRecord:
         currency=currency,
         subtotal=sum((amount_or_zero(i.get("subtotal"), currency) for i in raw.get("line_items") or []), Decimal(0)),
         shipping=amount_or_zero(raw.get("shipping_total"), currency),
+        discount=amount_or_zero(raw.get("discount_total"), currency),
         tax=amount_or_zero(raw.get("total_tax"), currency),
         total=total,
         financial_status=financial,

@@ -442,3 +442,13 @@ def test_refunds_beyond_the_total_or_negative_are_refused(client, shopify_store,
     assert response.status_code == 422
     assert fragment in response.get_json()["error"]["message"]
     assert row_counts() == before
+
+
+def test_discounts_are_kept(client, shopify_store, shopify_order, woo_store, woo_orders):
+    _, store = shopify_store
+    shopify_post(client, store.id, "orders/create", shopify_variant(shopify_order, total_discounts="10.00"))
+    assert stored_order(store, ORDER_ID).discount == Decimal("10.00")
+    _, woo = woo_store
+    raw = json.dumps({**woo_orders[727], "discount_total": "1.50"}).encode()
+    assert woo_post(client, woo.id, "order.updated", raw).status_code == 200
+    assert stored_order(woo, "727").discount == Decimal("1.50")
