@@ -6,10 +6,20 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_login import current_user
+from flask_socketio import SocketIO
 from sqlalchemy import event
 
 from helpdesk import config as config_module
-from helpdesk.extensions import CONTENT_SECURITY_POLICY, babel, csrf, db, limiter, login_manager, migrate, talisman
+from helpdesk.extensions import (
+    CONTENT_SECURITY_POLICY,
+    babel,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+    talisman,
+)
 from helpdesk.routing import IdConverter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +42,8 @@ def select_timezone() -> str | None:
 
 def _sqlite_pragmas(engine) -> None:
     """Foreign keys on, WAL and a busy timeout, and transactions SQLAlchemy can nest
-    (SAVEPOINT) — the pysqlite recipe from SQLAlchemy's SQLite dialect documentation."""
+    (SAVEPOINT) — the pysqlite recipe from SQLAlchemy's SQLite dialect documentation —
+    begun IMMEDIATE, so concurrent writers queue instead of failing."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
@@ -45,7 +56,10 @@ def _sqlite_pragmas(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front: two transactions that read and then
+        # write would otherwise deadlock, and SQLite answers "database is locked" at once
+        # instead of waiting out busy_timeout.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -103,6 +117,13 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
 
+    # One SocketIO per app (Flask-SocketIO binds its server to a single app); handlers
+    # find it as app.extensions["socketio"].
+    from chat import bp as chat_bp
+    from chat import models as chat_models  # noqa: F401  (register the tables)
+    from chat.events import register as register_chat_events
+
+    register_chat_events(SocketIO(app, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"]))
     from helpdesk import models  # noqa: F401  (register the tables with the metadata)
     from helpdesk.auth import bp as auth_bp
     from helpdesk.cli import register_cli
@@ -113,6 +134,7 @@ def create_app(config: dict | None = None) -> Flask:
     from helpdesk.templating import register_template_helpers
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(chat_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(webhooks_bp)

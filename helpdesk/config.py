@@ -67,6 +67,7 @@ def from_environment(instance_path: str, environ: dict[str, str] | None = None) 
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "CHAT_START_RATE_LIMIT": env.get("CHAT_START_RATE_LIMIT", "10 per minute"),
         "DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE", "UTC"),
         "DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "en"),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),

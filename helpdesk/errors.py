@@ -23,7 +23,7 @@ def describe_error(exc: Exception) -> str:
 
 def wants_json() -> bool:
     """True for API and webhook paths and for clients that prefer JSON."""
-    if request.path.startswith(("/api/", "/webhooks/", "/healthz")):
+    if "/api/" in request.path or request.path.startswith(("/webhooks/", "/healthz")):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]

@@ -9,6 +9,7 @@ PORT="${PORT:-5000}"
 SANDBOX_PORT="${SANDBOX_PORT:-5055}"
 
 [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
+bash scripts/assets.sh
 .venv/bin/pip install --disable-pip-version-check -q -r requirements.txt
 export FLASK_APP=wsgi LOG_FORMAT="${LOG_FORMAT:-text}"
 

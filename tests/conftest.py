@@ -12,6 +12,8 @@ import os
 import shutil
 import threading
 import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -21,10 +23,14 @@ os.environ.setdefault("LOG_FORMAT", "text")
 
 from helpdesk import create_app  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
+from helpdesk.marketplace.records import CustomerRecord, LineRecord, OrderRecord  # noqa: E402
+from helpdesk.marketplace.sync import apply_order  # noqa: E402
+from helpdesk.models import Store  # noqa: E402
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "demo_data"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+ORDER_PLACED = datetime(2024, 6, 1, 9, 0, tzinfo=timezone.utc)
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -63,7 +69,7 @@ def postgres_database():
 def build_app(url: str, **config):
     """A migrated app on ``url``; ``config`` overrides the test defaults."""
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret",
-                      "LOGIN_RATE_LIMIT": "1000 per minute", **config})
+                      "LOGIN_RATE_LIMIT": "1000 per minute", "CHAT_START_RATE_LIMIT": "1000 per minute", **config})
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -170,3 +176,18 @@ def browser_type_launch_args(browser_type_launch_args):
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         unavailable(f"Chromium not found at {CHROMIUM}: apt-get install -y --no-install-recommends chromium")
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ["--disable-gpu"]}
+
+
+@pytest.fixture
+def order(app):
+    """Order #5001 of buyer ana@example.pt, to identify a buyer by number and e-mail."""
+    store = Store(kind="shopify", name="PT shop", base_url="https://pt.example", default_currency="EUR")
+    db.session.add(store)
+    db.session.commit()
+    apply_order(store, OrderRecord(
+        external_id="5001", number="#5001", currency="EUR", subtotal=Decimal("30.00"), shipping=Decimal(0),
+        tax=Decimal(0), total=Decimal("30.00"), financial_status="paid", fulfillment_status="fulfilled",
+        placed_at=ORDER_PLACED, updated_at=ORDER_PLACED, customer=CustomerRecord("7", "Ana Sousa", "ana@example.pt", "PT"),
+        lines=(LineRecord("l1", "CUP-1", "Chávena azul", 3, Decimal("10.00"), Decimal("30.00")),)))
+    db.session.commit()
+    return "#5001"

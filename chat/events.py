@@ -1,0 +1,246 @@
+"""Socket.IO event handlers of the live chat: thin, they authenticate, validate, call
+:mod:`chat.service`, and emit. The protocol is documented in ``docs/chat-protocol.md``.
+
+Rooms: ``buyer:<id>`` holds the buyer's connections of conversation ``<id>``;
+``conv:<id>`` the agents looking at it; ``agents`` every connected agent (inbox updates).
+Every handler answers with an acknowledgement ``{"ok": true, ...}`` or
+``{"ok": false, "error": {"code", "message"}}``; nothing is dropped silently.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+
+from flask import request, session
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room, leave_room
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from chat import service
+from chat.models import Conversation, Message
+from chat.tokens import read_buyer_token
+from helpdesk.extensions import db
+from helpdesk.models import Agent
+
+log = logging.getLogger(__name__)
+
+RATE = parse("60/10 seconds")  # events per connection: a fast typist with typing notices stays well below
+_limiter = MovingWindowRateLimiter(MemoryStorage())
+EVENTS: dict[str, object] = {}
+
+
+def message_payload(message: Message) -> dict:
+    """A message as clients receive it (times in ISO 8601 UTC)."""
+    return {
+        "id": message.id,
+        "seq": message.seq,
+        "client_id": message.client_id,
+        "sender": message.sender,
+        "agent_name": message.agent.display_name if message.agent else None,
+        "internal": message.internal,
+        "body": message.body,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def conversation_payload(conversation: Conversation) -> dict:
+    """A conversation's state for the inbox and the conversation view."""
+    return {
+        "id": conversation.public_id,
+        "status": conversation.status,
+        "buyer_name": conversation.buyer_name,
+        "buyer_email": conversation.buyer_email,
+        "assignee": conversation.assignee.display_name if conversation.assignee else None,
+        "assignee_id": conversation.assignee_id,
+        "last_seq": conversation.last_seq,
+        "updated_at": conversation.updated_at.isoformat(),
+    }
+
+
+def error(code: str, message: str) -> dict:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+def handler(name: str, *, role: str):
+    """Register a Socket.IO event for ``role`` (``buyer``, ``agent`` or ``any``) that takes
+    one JSON object; chat errors become error acknowledgements, never dropped events."""
+
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(data=None, *extra):
+            if not _limiter.hit(RATE, request.sid):
+                return error("rate_limited", "Too many messages at once; wait a few seconds.")
+            who = session.get("chat_role")
+            if role != "any" and who != role:
+                return error("forbidden", "This connection may not do that.")
+            if not isinstance(data, dict) or extra:
+                return error("bad_request", f"'{name}' takes one JSON object.")
+            try:
+                return func(data)
+            except service.ChatError as exc:
+                db.session.rollback()
+                return error(exc.code, str(exc))
+            except Exception:
+                db.session.rollback()
+                log.exception("chat event failed", extra={"event": name})
+                return error("internal_error", "Something went wrong on our side; please try again.")
+            finally:
+                db.session.remove()
+
+        EVENTS[name] = wrapper
+        return wrapper
+
+    return decorate
+
+
+def connect(auth=None):
+    """Buyers connect with ``auth={"token": ...}``; agents with their signed-in session."""
+    try:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if token is not None:
+            public_id = read_buyer_token(token)
+            if public_id is None:
+                raise ConnectionRefusedError("unauthorized")
+            conversation = service.find_conversation(public_id)
+            session["chat_role"], session["conversation_id"] = "buyer", conversation.id
+            join_room(f"buyer:{conversation.id}")
+        elif current_user.is_authenticated:
+            session["chat_role"], session["agent_id"] = "agent", current_user.id
+            join_room("agents")
+        else:
+            raise ConnectionRefusedError("unauthorized")
+    except service.ConversationNotFound:
+        raise ConnectionRefusedError("unauthorized") from None
+    finally:
+        db.session.remove()
+
+
+def unexpected(exc):
+    """Last resort for an error outside the handlers above: logged, answered, not raised."""
+    log.exception("socket.io error", exc_info=exc)
+    return error("internal_error", "Something went wrong on our side; please try again.")
+
+
+def register(socketio: SocketIO) -> None:
+    """Attach the chat's connect check and events to one app's ``SocketIO``."""
+    socketio.on_event("connect", connect)
+    socketio.on_error_default(unexpected)
+    for name, func in EVENTS.items():
+        socketio.on_event(name, func)
+
+
+def _buyer_conversation() -> Conversation:
+    return db.session.get(Conversation, session["conversation_id"])
+
+
+def _agent() -> Agent:
+    return db.session.get(Agent, session["agent_id"])
+
+
+def _broadcast(conversation: Conversation, message: Message) -> None:
+    """Send a stored message to every other connection of the conversation (the sender's
+    own connection has it in its acknowledgement; its other tabs get it here)."""
+    payload = message_payload(message)
+    emit("message", payload, to=f"conv:{conversation.id}", skip_sid=request.sid)
+    if not message.internal:
+        emit("message", payload, to=f"buyer:{conversation.id}", skip_sid=request.sid)
+    emit("conversation", conversation_payload(conversation), to="agents")
+
+
+@handler("message:send", role="any")
+def send(data):
+    """Store a message (once per ``client_id``), then acknowledge and broadcast it."""
+    if session.get("chat_role") == "buyer":
+        conversation = _buyer_conversation()
+        message, created = service.post_message(conversation, sender="buyer", body=data.get("body"),
+                                                client_id=data.get("client_id"))
+    else:
+        conversation = service.find_conversation(data.get("conversation"))
+        message, created = service.post_message(conversation, sender="agent", body=data.get("body"),
+                                                client_id=data.get("client_id"), agent=_agent(),
+                                                internal=bool(data.get("internal")))
+    if created:
+        _broadcast(conversation, message)
+    return {"ok": True, "message": message_payload(message), "duplicate": not created}
+
+
+@handler("history", role="any")
+def history(data):
+    """Messages after ``after_seq``, in order: what a client missed while away."""
+    buyer = session.get("chat_role") == "buyer"
+    conversation = _buyer_conversation() if buyer else service.find_conversation(data.get("conversation"))
+    messages = service.history(conversation, after_seq=data.get("after_seq", 0), include_internal=not buyer)
+    return {"ok": True, "messages": [message_payload(m) for m in messages], "last_seq": conversation.last_seq,
+            "conversation": conversation_payload(conversation)}
+
+
+@handler("typing", role="any")
+def typing(data):
+    """Tell the other side someone is typing (``{"typing": true|false}``)."""
+    busy = bool(data.get("typing"))
+    if session.get("chat_role") == "buyer":
+        conversation = _buyer_conversation()
+        emit("typing", {"sender": "buyer", "typing": busy}, to=f"conv:{conversation.id}")
+    else:
+        conversation = service.find_conversation(data.get("conversation"))
+        name = _agent().display_name
+        emit("typing", {"sender": "agent", "name": name, "typing": busy}, to=f"buyer:{conversation.id}")
+        emit("typing", {"sender": "agent", "name": name, "typing": busy}, to=f"conv:{conversation.id}",
+             include_self=False)
+    return {"ok": True}
+
+
+@handler("read", role="any")
+def read(data):
+    """Record how far the reader has read (``{"seq": n}``) and tell the other side."""
+    buyer = session.get("chat_role") == "buyer"
+    conversation = _buyer_conversation() if buyer else service.find_conversation(data.get("conversation"))
+    mark = service.mark_read(conversation, "buyer" if buyer else "agent", data.get("seq"))
+    room = f"conv:{conversation.id}" if buyer else f"buyer:{conversation.id}"
+    emit("read", {"reader": "buyer" if buyer else "agent", "seq": mark}, to=room)
+    return {"ok": True, "seq": mark}
+
+
+@handler("conversation:join", role="agent")
+def watch(data):
+    """An agent opens a conversation: receive its messages, notes and typing."""
+    conversation = service.find_conversation(data.get("conversation"))
+    join_room(f"conv:{conversation.id}")
+    emit("presence", {"agent": _agent().display_name, "viewing": True}, to=f"conv:{conversation.id}",
+         include_self=False)
+    return {"ok": True, "conversation": conversation_payload(conversation)}
+
+
+@handler("conversation:leave", role="agent")
+def unwatch(data):
+    conversation = service.find_conversation(data.get("conversation"))
+    leave_room(f"conv:{conversation.id}")
+    emit("presence", {"agent": _agent().display_name, "viewing": False}, to=f"conv:{conversation.id}")
+    return {"ok": True}
+
+
+@handler("conversation:claim", role="agent")
+def claim(data):
+    """Take the conversation; exactly one of two agents claiming at once succeeds."""
+    conversation = service.claim(service.find_conversation(data.get("conversation")), _agent())
+    payload = conversation_payload(conversation)
+    emit("conversation", payload, to="agents")
+    emit("agent", {"name": conversation.assignee.display_name}, to=f"buyer:{conversation.id}")
+    return {"ok": True, "conversation": payload}
+
+
+@handler("conversation:close", role="agent")
+def close(data):
+    conversation = service.set_status(service.find_conversation(data.get("conversation")), "closed")
+    emit("conversation", conversation_payload(conversation), to="agents")
+    emit("closed", {}, to=f"buyer:{conversation.id}")
+    return {"ok": True, "conversation": conversation_payload(conversation)}
+
+
+@handler("conversation:reopen", role="agent")
+def reopen(data):
+    conversation = service.set_status(service.find_conversation(data.get("conversation")), "open")
+    emit("conversation", conversation_payload(conversation), to="agents")
+    return {"ok": True, "conversation": conversation_payload(conversation)}

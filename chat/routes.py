@@ -1,0 +1,86 @@
+"""HTTP side of the chat: start a conversation, the buyer's page, the agent's inbox and
+conversation view. Messages themselves travel over Socket.IO (``chat.events``)."""
+from __future__ import annotations
+
+from flask import abort, current_app, jsonify, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from chat import bp, service
+from chat.models import Conversation
+from chat.tokens import issue_buyer_token
+from helpdesk.console.routes import ORDER_DETAIL
+from helpdesk.errors import error_response
+from helpdesk.extensions import csrf, db, limiter
+from helpdesk.models import Order
+from helpdesk.validation import InvalidInput, clean_email
+
+INBOX_TABS = ("unassigned", "mine", "all", "closed")
+
+
+@bp.get("/")
+def buyer_page():
+    """The buyer's chat page (also what the widget's iframe shows)."""
+    return render_template("chat/buyer.html", order_number=request.args.get("order", "")[:100])
+
+
+@bp.post("/api/conversations")
+@csrf.exempt  # anonymous: no cookie grants anything here; the answer is a token for this caller only
+@limiter.limit(lambda: current_app.config["CHAT_START_RATE_LIMIT"])
+def start():
+    """Start a conversation: JSON ``{"email", "name"?, "order_number"?, "language"?}`` →
+    ``{"conversation", "token"}``; the token opens the Socket.IO connection."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return error_response(400, "bad_request", "Send a JSON object with your e-mail address.")
+    try:
+        email = clean_email(str(data.get("email") or ""))
+    except InvalidInput:
+        return error_response(400, "invalid_email", "Please enter a valid e-mail address.")
+    name, order_number = data.get("name") or "", data.get("order_number") or ""
+    if not isinstance(name, str) or not isinstance(order_number, str) or len(order_number) > 100:
+        return error_response(400, "bad_request", "Name and order number must be short text.")
+    try:
+        conversation = service.start_conversation(email=email, name=name, order_number=order_number or None,
+                                                  language=request.accept_languages.best or None)
+    except service.ChatError as exc:
+        return error_response(404 if isinstance(exc, service.BuyerNotIdentified) else 400, exc.code, str(exc))
+    return jsonify(conversation=conversation.public_id, token=issue_buyer_token(conversation.public_id)), 201
+
+
+@bp.get("/inbox")
+@login_required
+def inbox():
+    """The agent's inbox; it updates itself over Socket.IO."""
+    tab = request.args.get("tab", "unassigned")
+    if tab not in INBOX_TABS:
+        tab = "unassigned"
+    stmt = select(Conversation).options(selectinload(Conversation.assignee)).order_by(Conversation.updated_at.desc())
+    if tab == "unassigned":
+        stmt = stmt.where(Conversation.status == "open", Conversation.assignee_id.is_(None))
+    elif tab == "mine":
+        stmt = stmt.where(Conversation.status == "open", Conversation.assignee_id == current_user.id)
+    elif tab == "closed":
+        stmt = stmt.where(Conversation.status == "closed")
+    conversations = db.session.scalars(stmt.limit(200)).all()
+    return render_template("chat/inbox.html", conversations=conversations, tab=tab, tabs=INBOX_TABS)
+
+
+@bp.get("/conversations/<public_id>")
+@login_required
+def conversation(public_id: str):
+    """One conversation for the agent, with the buyer's orders beside it."""
+    try:
+        found = service.find_conversation(public_id)
+    except service.ConversationNotFound:
+        abort(404)
+    orders = []
+    if found.customer_id:
+        orders = db.session.scalars(
+            select(Order).where(Order.customer_id == found.customer_id).options(*ORDER_DETAIL)
+            .order_by(Order.placed_at.desc()).limit(20)
+        ).all()
+    orders = sorted(orders, key=lambda o: o.id != found.order_id)  # the order the chat is about first
+    return render_template("chat/conversation.html", conversation=found, orders=orders,
+                           max_length=service.MAX_MESSAGE_LENGTH)

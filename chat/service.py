@@ -1,0 +1,227 @@
+"""Chat domain logic: starting conversations, storing messages exactly once and in order,
+claiming and closing. No Flask request in sight; Socket.IO handlers and views call these.
+
+Every function that changes something commits before it returns, so a caller may
+acknowledge and broadcast what it got back.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from chat.models import Conversation, Message
+from helpdesk.console.queries import order_number_variants
+from helpdesk.dbtypes import utcnow
+from helpdesk.extensions import db
+from helpdesk.marketplace.sync import normalise_email
+from helpdesk.models import Agent, Customer, Order
+
+MAX_MESSAGE_LENGTH = 5000
+MAX_CLIENT_ID = 64
+
+
+class ChatError(Exception):
+    """A request the chat refuses; ``code`` is stable for clients, the message is for people."""
+
+    code = "bad_request"
+
+
+class EmptyMessage(ChatError):
+    code = "empty_message"
+
+
+class MessageTooLong(ChatError):
+    code = "message_too_long"
+
+
+class InvalidClientId(ChatError):
+    code = "invalid_client_id"
+
+
+class ConversationNotFound(ChatError):
+    code = "not_found"
+
+
+class AlreadyClaimed(ChatError):
+    code = "already_claimed"
+
+
+class BuyerNotIdentified(ChatError):
+    code = "not_identified"
+
+
+def clean_body(body: object) -> str:
+    """The text of a message: a string, not blank, at most :data:`MAX_MESSAGE_LENGTH`
+    characters, without control characters other than newlines and tabs. Never truncated.
+
+    Raises:
+        EmptyMessage, MessageTooLong, ChatError: as named.
+    """
+    if not isinstance(body, str):
+        raise ChatError("A message must be text.")
+    text = body.strip()
+    if not text:
+        raise EmptyMessage("The message is empty.")
+    if len(text) > MAX_MESSAGE_LENGTH:
+        raise MessageTooLong(f"The message is {len(text):,} characters long; the limit is {MAX_MESSAGE_LENGTH:,}.")
+    if any(not ch.isprintable() and ch not in "\n\t" for ch in text):
+        raise ChatError("The message contains control characters.")
+    return text
+
+
+def clean_client_id(client_id: object) -> str:
+    """The sender's id for a message (1–64 printable characters, typically a UUID).
+
+    Raises:
+        InvalidClientId: missing or malformed.
+    """
+    if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID or not client_id.isprintable():
+        raise InvalidClientId("Each message needs a client_id of 1 to 64 characters.")
+    return client_id
+
+
+def start_conversation(*, email: str, name: str = "", order_number: str | None = None,
+                       language: str | None = None) -> Conversation:
+    """Open a conversation for a buyer who gave an e-mail address and, optionally, the
+    number of one of their orders.
+
+    With an order number the buyer is identified: the order must exist with that e-mail,
+    and the conversation shows it and its buyer to the agent. Without one, the e-mail is
+    kept as the buyer said it and links to no stored buyer (anyone can type an address).
+
+    Raises:
+        BuyerNotIdentified: no order with that number belongs to that e-mail address.
+    """
+    email = normalise_email(email)
+    conversation = Conversation(buyer_email=email, buyer_name=(name or "").strip()[:120], buyer_language=language)
+    if order_number:
+        order = db.session.scalar(
+            select(Order)
+            .join(Customer, Order.customer_id == Customer.id)
+            .where(Order.number.in_(order_number_variants(order_number.strip())), Customer.email == email)
+            .order_by(Order.placed_at.desc())
+        )
+        if order is None:
+            raise BuyerNotIdentified("We found no order with that number for that e-mail address.")
+        conversation.order, conversation.customer, conversation.store = order, order.customer, order.store
+        conversation.buyer_name = conversation.buyer_name or order.customer.name
+    db.session.add(conversation)
+    db.session.commit()
+    return conversation
+
+
+def find_conversation(public_id: object) -> Conversation:
+    """The conversation with this public id.
+
+    Raises:
+        ConversationNotFound: no such conversation (or not a valid id).
+    """
+    conversation = None
+    if isinstance(public_id, str) and 0 < len(public_id) <= 32:
+        conversation = db.session.scalar(select(Conversation).filter_by(public_id=public_id))
+    if conversation is None:
+        raise ConversationNotFound("There is no such conversation.")
+    return conversation
+
+
+def post_message(conversation: Conversation, *, sender: str, body: object, client_id: object,
+                 agent: Agent | None = None, internal: bool = False) -> tuple[Message, bool]:
+    """Store a message exactly once and give it the conversation's next sequence number.
+
+    The sequence number comes from one atomic ``UPDATE ... RETURNING`` on the conversation
+    row, so concurrent senders (even in other processes) never share a number. A buyer's
+    message reopens a closed conversation.
+
+    Returns:
+        ``(message, created)``; ``created`` is False when ``client_id`` was seen before
+        and the stored message is returned unchanged.
+
+    Raises:
+        EmptyMessage, MessageTooLong, InvalidClientId, ChatError: see :func:`clean_body`.
+    """
+    client_id = clean_client_id(client_id)
+    existing = _message_by_client_id(conversation, sender, client_id)
+    if existing is not None:
+        return existing, False
+    text = clean_body(body)
+    now = utcnow()
+    values = {"last_seq": Conversation.last_seq + 1, "updated_at": now}
+    if sender == "buyer" and conversation.status == "closed":
+        values.update(status="open", closed_at=None)
+    seq = db.session.execute(
+        update(Conversation).where(Conversation.id == conversation.id).values(**values).returning(Conversation.last_seq)
+    ).scalar_one()
+    message = Message(conversation_id=conversation.id, seq=seq, client_id=client_id, sender=sender,
+                      agent=agent, internal=internal and sender == "agent", body=text, created_at=now)
+    db.session.add(message)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same client_id raced in from another connection
+        db.session.rollback()
+        return _message_by_client_id(conversation, sender, client_id), False
+    db.session.refresh(conversation)
+    return message, True
+
+
+def _message_by_client_id(conversation: Conversation, sender: str, client_id: str) -> Message | None:
+    return db.session.scalar(
+        select(Message).filter_by(conversation_id=conversation.id, sender=sender, client_id=client_id)
+    )
+
+
+def history(conversation: Conversation, *, after_seq: object = 0, include_internal: bool) -> list[Message]:
+    """Messages after ``after_seq`` in sequence order (internal notes only for agents).
+
+    Raises:
+        ChatError: ``after_seq`` is not a whole number ≥ 0.
+    """
+    if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
+        raise ChatError("after_seq must be a whole number, 0 or more.")
+    stmt = select(Message).where(Message.conversation_id == conversation.id, Message.seq > after_seq)
+    if not include_internal:
+        stmt = stmt.where(Message.internal.is_(False))
+    return list(db.session.scalars(stmt.order_by(Message.seq)))
+
+
+def claim(conversation: Conversation, agent: Agent) -> Conversation:
+    """Make ``agent`` the assignee if nobody is; the database decides between two agents
+    claiming at the same moment (``UPDATE ... WHERE assignee_id IS NULL``).
+
+    Raises:
+        AlreadyClaimed: another agent holds it.
+    """
+    won = db.session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.assignee_id.is_(None))
+        .values(assignee_id=agent.id, updated_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(conversation)
+    if not won and conversation.assignee_id != agent.id:
+        raise AlreadyClaimed(f"{conversation.assignee.display_name} already took this conversation.")
+    return conversation
+
+
+def set_status(conversation: Conversation, status: str) -> Conversation:
+    """Close (``"closed"``) or reopen (``"open"``) a conversation."""
+    conversation.status = status
+    conversation.closed_at = utcnow() if status == "closed" else None
+    conversation.updated_at = utcnow()
+    db.session.commit()
+    return conversation
+
+
+def mark_read(conversation: Conversation, reader: str, seq: object) -> int:
+    """Record that ``reader`` (``buyer`` or ``agent``) has seen messages up to ``seq``;
+    read marks only move forward. Returns the stored mark.
+
+    Raises:
+        ChatError: ``seq`` is not a whole number.
+    """
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise ChatError("seq must be a whole number, 0 or more.")
+    column = "buyer_read_seq" if reader == "buyer" else "agent_read_seq"
+    mark = min(max(getattr(conversation, column), seq), conversation.last_seq)
+    setattr(conversation, column, mark)
+    db.session.commit()
+    return mark

@@ -1,0 +1,68 @@
+// The agent's conversation view.
+"use strict";
+
+(function () {
+  const root = document.getElementById("conversation");
+  const id = root.dataset.id;
+  const errorBox = document.getElementById("send-error");
+  const socket = io({ transports: ["websocket", "polling"] });
+  const thread = new HelpdeskChat.Thread({
+    list: document.getElementById("messages"),
+    socket: socket,
+    scope: { conversation: id },
+    mine: function (m) { return m.sender === "agent"; },
+    onError: function (error) {
+      errorBox.textContent = (error && error.message) || "Something went wrong; please try again.";
+      errorBox.hidden = false;
+    },
+  });
+
+  function showState(c) {
+    document.getElementById("assignee").textContent = c.assignee || "—";
+    document.getElementById("status").textContent = c.status;
+    document.getElementById("claim").hidden = Boolean(c.assignee_id);
+    document.getElementById("close").hidden = c.status === "closed";
+    document.getElementById("reopen").hidden = c.status !== "closed";
+  }
+
+  socket.on("connect", function () {
+    socket.emit("conversation:join", { conversation: id }, function (ack) { if (ack && ack.ok) showState(ack.conversation); });
+  });
+  thread.onHistory = function (ack) {
+    showState(ack.conversation);
+    if (thread.lastSeq) socket.emit("read", { conversation: id, seq: thread.lastSeq });
+  };
+  socket.on("conversation", function (c) { if (c.id === id) showState(c); });
+  socket.on("message", function (m) { socket.emit("read", { conversation: id, seq: m.seq }); });
+  const typing = document.getElementById("typing");
+  socket.on("typing", function (t) { if (t.sender === "buyer") typing.hidden = !t.typing; });
+  const presence = document.getElementById("presence");
+  socket.on("presence", function (p) {
+    presence.textContent = p.viewing ? p.agent + " is also viewing this conversation" : "";
+    presence.hidden = !p.viewing;
+  });
+
+  ["claim", "close", "reopen"].forEach(function (action) {
+    document.getElementById(action).addEventListener("click", function () {
+      errorBox.hidden = true;
+      socket.emit("conversation:" + action, { conversation: id }, function (ack) {
+        if (ack.ok) showState(ack.conversation); else thread.onError(ack.error);
+      });
+    });
+  });
+
+  const box = document.getElementById("message");
+  let typingSent = false;
+  box.addEventListener("input", function () {
+    if (!typingSent && box.value.trim()) { socket.emit("typing", { conversation: id, typing: true }); typingSent = true; }
+  });
+  document.getElementById("composer").addEventListener("submit", function (event) {
+    event.preventDefault();
+    errorBox.hidden = true;
+    const text = box.value.trim();
+    if (!text) return;
+    thread.send(text, { internal: document.getElementById("internal").checked });
+    box.value = "";
+    if (typingSent) { socket.emit("typing", { conversation: id, typing: false }); typingSent = false; }
+  });
+})();

@@ -1,0 +1,101 @@
+// Shared by the buyer's and the agent's chat pages. Messages are rendered with
+// textContent only: whatever a buyer or agent typed is shown as text, never as markup.
+"use strict";
+
+window.HelpdeskChat = (function () {
+  function newClientId() {
+    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+      : Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+
+  function formatTime(iso) {
+    const when = new Date(iso);
+    return isNaN(when) ? "" : when.toLocaleString(document.documentElement.lang || undefined,
+      { dateStyle: "short", timeStyle: "short" });
+  }
+
+  // A conversation view: keeps messages in seq order, resends unacknowledged ones with
+  // their client_id after a reconnect (the server stores each once), and asks for
+  // everything after the last seq it saw whenever the connection comes back.
+  function Thread(options) {
+    this.list = options.list;
+    this.socket = options.socket;
+    this.mine = options.mine;            // function(message) -> true when sent from this side
+    this.scope = options.scope || {};    // extra payload fields ({conversation: id} for agents)
+    this.onError = options.onError || function () {};
+    this.lastSeq = 0;
+    this.shown = new Map();
+    this.pending = new Map();
+    const self = this;
+    this.socket.on("connect", function () { self.resume(); self.flush(); });
+    this.socket.on("message", function (m) { self.show(m); });
+  }
+
+  Thread.prototype.show = function (m) {
+    if (this.shown.has(m.seq)) return;
+    const item = document.createElement("li");
+    item.className = "msg " + m.sender + (m.internal ? " internal" : "") + (this.mine(m) ? " mine" : "");
+    item.dataset.seq = m.seq;
+    const meta = document.createElement("div");
+    meta.className = "meta";
+    meta.textContent = (m.agent_name || (m.sender === "buyer" ? this.list.dataset.buyerLabel : "")) +
+      (m.internal ? " · " + this.list.dataset.noteLabel : "") + " · " + formatTime(m.created_at);
+    const body = document.createElement("div");
+    body.className = "body";
+    body.dir = "auto";
+    body.textContent = m.body;
+    item.append(meta, body);
+    const pending = this.pending.get(m.client_id);
+    if (pending && pending.element) pending.element.remove();
+    const after = Array.from(this.list.children).find(function (li) { return Number(li.dataset.seq) > m.seq; });
+    this.list.insertBefore(item, after || null);
+    this.shown.set(m.seq, item);
+    this.lastSeq = Math.max(this.lastSeq, m.seq);
+    item.scrollIntoView({ block: "end" });
+  };
+
+  Thread.prototype.resume = function () {
+    const self = this;
+    this.socket.emit("history", Object.assign({ after_seq: this.lastSeq }, this.scope), function (ack) {
+      if (!ack || !ack.ok) { self.onError(ack && ack.error); return; }
+      ack.messages.forEach(function (m) { self.show(m); });
+      if (self.onHistory) self.onHistory(ack);
+    });
+  };
+
+  Thread.prototype.send = function (text, extra) {
+    const clientId = newClientId();
+    const element = document.createElement("li");
+    element.className = "msg pending mine";
+    element.dir = "auto";
+    element.textContent = text;
+    this.list.append(element);
+    this.pending.set(clientId, { body: text, extra: extra || {}, element: element });
+    this.flushOne(clientId);
+  };
+
+  Thread.prototype.flushOne = function (clientId) {
+    const self = this;
+    const item = this.pending.get(clientId);
+    if (!item || !this.socket.connected) return;
+    const payload = Object.assign({ client_id: clientId, body: item.body }, this.scope, item.extra);
+    this.socket.timeout(10000).emit("message:send", payload, function (err, ack) {
+      if (err) return;  // no answer: kept pending, resent with the same client_id on reconnect
+      if (!ack.ok) {
+        self.pending.delete(clientId);
+        item.element.classList.add("failed");
+        self.onError(ack.error);
+        return;
+      }
+      self.show(ack.message);
+      self.pending.delete(clientId);
+    });
+  };
+
+  Thread.prototype.flush = function () {
+    const self = this;
+    Array.from(this.pending.keys()).forEach(function (id) { self.flushOne(id); });
+  };
+
+  return { Thread: Thread };
+})();

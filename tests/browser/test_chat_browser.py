@@ -1,0 +1,49 @@
+"""A buyer and an agent chat in two browser contexts; the buyer reloads and loses nothing."""
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+expect.set_options(timeout=15_000)
+
+
+def test_buyer_and_agent_chat_with_the_order_beside(browser, app, serve, make_agent, order):
+    url = serve(app).url
+    make_agent(email="lukas@test.example", name="Lukas")
+    dialogs = []
+    buyer_ctx, agent_ctx = browser.new_context(base_url=url), browser.new_context(base_url=url)
+    try:
+        buyer = buyer_ctx.new_page()
+        buyer.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        buyer.goto("/chat/?order=5001")
+        buyer.get_by_label("E-mail").fill("ana@example.pt")
+        buyer.get_by_label("Your name").fill("Ana")
+        buyer.get_by_role("button", name="Start chat").click()
+        evil = "<img src=x onerror=alert(1)> A chávena chegou partida"
+        buyer.get_by_label("Message").fill(evil)
+        buyer.get_by_role("button", name="Send").click()
+        expect(buyer.locator("#messages li.msg.buyer .body")).to_have_text([evil])
+
+        agent = agent_ctx.new_page()
+        agent.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        agent.goto("/login")
+        agent.get_by_label("E-mail").fill("lukas@test.example")
+        agent.get_by_label("Password").fill("correct horse battery")
+        agent.get_by_role("button", name="Sign in").click()
+        agent.goto("/chat/inbox")
+        agent.get_by_role("link", name="Ana").click()
+        expect(agent.locator("#messages .body")).to_have_text([evil])
+        expect(agent.locator("aside table.lines")).to_contain_text("Chávena azul")
+        agent.get_by_role("button", name="Take it").click()
+        expect(agent.locator("#assignee")).to_have_text("Lukas")
+        agent.get_by_label("Message").fill("Lamento muito! Enviamos outra hoje.")
+        agent.get_by_role("button", name="Send").click()
+
+        expect(buyer.locator("#messages .body")).to_have_text([evil, "Lamento muito! Enviamos outra hoje."])
+        expect(buyer.locator("#chat-agent")).to_contain_text("Lukas")
+        buyer.reload()
+        expect(buyer.locator("#messages .body")).to_have_text([evil, "Lamento muito! Enviamos outra hoje."])
+        assert buyer.locator("#messages img").count() == 0 and agent.locator("#messages img").count() == 0
+        assert dialogs == []
+    finally:
+        buyer_ctx.close()
+        agent_ctx.close()
