@@ -38,4 +38,5 @@ PY
 eval "$(.venv/bin/flask demo env)"
 .venv/bin/flask demo seed --sandbox-url "http://127.0.0.1:$SANDBOX_PORT"
 echo "Helpdesk on http://127.0.0.1:$PORT — sign in with one of the agents above (Ctrl-C stops it)."
+echo "Buyer chat: http://127.0.0.1:$PORT/chat/?order=1001 with the e-mail bob.norman@hostmail.com"
 .venv/bin/flask run --host 127.0.0.1 --port "$PORT"
