@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room, leave_room
 from limits import parse
@@ -26,7 +26,6 @@ from helpdesk.models import Agent
 
 log = logging.getLogger(__name__)
 
-RATE = parse("60/10 seconds")  # events per connection: a fast typist with typing notices stays well below
 _limiter = MovingWindowRateLimiter(MemoryStorage())
 EVENTS: dict[str, object] = {}
 
@@ -59,6 +58,11 @@ def conversation_payload(conversation: Conversation) -> dict:
     }
 
 
+@functools.lru_cache(maxsize=8)
+def _rate(text: str):
+    return parse(text)
+
+
 def error(code: str, message: str) -> dict:
     return {"ok": False, "error": {"code": code, "message": message}}
 
@@ -70,7 +74,7 @@ def handler(name: str, *, role: str):
     def decorate(func):
         @functools.wraps(func)
         def wrapper(data=None, *extra):
-            if not _limiter.hit(RATE, request.sid):
+            if not _limiter.hit(_rate(current_app.config["CHAT_EVENT_RATE_LIMIT"]), request.sid):
                 return error("rate_limited", "Too many messages at once; wait a few seconds.")
             who = session.get("chat_role")
             if role != "any" and who != role:

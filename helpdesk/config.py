@@ -68,6 +68,8 @@ def from_environment(instance_path: str, environ: dict[str, str] | None = None) 
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "CHAT_START_RATE_LIMIT": env.get("CHAT_START_RATE_LIMIT", "10 per minute"),
+        # Socket.IO events per connection: a fast typist with typing notices stays well below.
+        "CHAT_EVENT_RATE_LIMIT": env.get("CHAT_EVENT_RATE_LIMIT", "60 per 10 seconds"),
         "DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE", "UTC"),
         "DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "en"),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),

@@ -65,11 +65,11 @@ def clients():
 
 
 @pytest.fixture
-def start_chat(live):
-    """``start_chat(email=..., order_number=...) -> (public_id, token)`` through the HTTP API."""
+def start_chat_at():
+    """``start_chat_at(url, email=..., order_number=...) -> (public_id, token)`` through the HTTP API."""
 
-    def start(email="ana@example.pt", order_number=None, name="Ana"):
-        response = requests.post(f"{live}/chat/api/conversations", timeout=10,
+    def start(url, email="ana@example.pt", order_number=None, name="Ana"):
+        response = requests.post(f"{url}/chat/api/conversations", timeout=10,
                                  json={"email": email, "name": name, "order_number": order_number})
         assert response.status_code == 201, response.text
         body = response.json()
@@ -79,17 +79,29 @@ def start_chat(live):
 
 
 @pytest.fixture
-def agent_session(live, make_agent):
-    """``agent_session(email) -> requests.Session`` signed in through the real login form."""
+def start_chat(live, start_chat_at):
+    """:func:`start_chat_at` on the test's live server."""
+    return lambda **kwargs: start_chat_at(live, **kwargs)
 
-    def sign_in(email="agent@test.example", name="Lukas"):
+
+@pytest.fixture
+def agent_session_at(make_agent):
+    """``agent_session_at(url, email) -> requests.Session`` signed in through the real login form."""
+
+    def sign_in(url, email="agent@test.example", name="Lukas"):
         make_agent(email=email, name=name)
         http = requests.Session()
-        page = http.get(f"{live}/login", timeout=10).text
+        page = http.get(f"{url}/login", timeout=10).text
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        response = http.post(f"{live}/login", timeout=10, allow_redirects=False,
+        response = http.post(f"{url}/login", timeout=10, allow_redirects=False,
                              data={"email": email, "password": "correct horse battery", "csrf_token": token})
         assert response.status_code == 302
         return http
 
     return sign_in
+
+
+@pytest.fixture
+def agent_session(live, agent_session_at):
+    """:func:`agent_session_at` on the test's live server."""
+    return lambda email="agent@test.example", name="Lukas": agent_session_at(live, email, name)

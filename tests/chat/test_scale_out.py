@@ -1,0 +1,91 @@
+"""Two helpdesk processes sharing PostgreSQL and a Redis message queue: a buyer connected
+to one and an agent to the other talk normally, every message delivered once and in order."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.chat.conftest import Client
+from tests.conftest import unavailable
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+MESSAGES = 1000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def redis_url():
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        unavailable(f"Redis not reachable at {REDIS_URL}: {exc}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def two_processes(app, redis_url, tmp_path):
+    """Two `flask run` processes on the test database, joined by the Redis queue."""
+    if app.config["BACKEND"] != "postgresql":
+        pytest.skip("several processes share a server database, not an SQLite file")
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SOCKETIO_MESSAGE_QUEUE": redis_url,
+           "SECRET_KEY": app.config["SECRET_KEY"], "CHAT_EVENT_RATE_LIMIT": "100000 per minute",
+           "CHAT_START_RATE_LIMIT": "1000 per minute", "LOG_LEVEL": "WARNING", "FLASK_APP": "wsgi",
+           "HELPDESK_INSTANCE_PATH": str(tmp_path)}
+    urls, processes = [], []
+    for _ in range(2):
+        port = free_port()
+        processes.append(subprocess.Popen([sys.executable, "-m", "flask", "run", "--port", str(port)], cwd=ROOT,
+                                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        urls.append(f"http://127.0.0.1:{port}")
+    try:
+        for url in urls:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(url + "/healthz", timeout=1)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(10)
+
+
+def test_buyer_on_one_process_and_agent_on_another(two_processes, order, start_chat_at, agent_session_at):
+    url_a, url_b = two_processes
+    public_id, token = start_chat_at(url_a)
+    buyer = Client(url_a, auth={"token": token})
+    agent = Client(url_b, http_session=agent_session_at(url_b))
+    try:
+        assert agent.call("conversation:join", {"conversation": public_id})["ok"]
+        for n in range(MESSAGES):
+            assert buyer.call("message:send", {"client_id": f"b{n}", "body": f"buyer {n}"})["ok"]
+            assert agent.call("message:send", {"conversation": public_id, "client_id": f"a{n}",
+                                               "body": f"agent {n}"})["ok"]
+        to_agent = agent.wait_for("message", MESSAGES, timeout=60)
+        to_buyer = buyer.wait_for("message", MESSAGES, timeout=60)
+        assert [m["body"] for m in to_agent] == [f"buyer {n}" for n in range(MESSAGES)]
+        assert [m["body"] for m in to_buyer] == [f"agent {n}" for n in range(MESSAGES)]
+        assert [m["seq"] for m in to_agent] == list(range(1, 2 * MESSAGES, 2))
+        assert len(agent.of("message")) == MESSAGES and len(buyer.of("message")) == MESSAGES  # none twice
+    finally:
+        buyer.close()
+        agent.close()
