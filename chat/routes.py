@@ -2,7 +2,7 @@
 conversation view. Messages themselves travel over Socket.IO (``chat.events``)."""
 from __future__ import annotations
 
-from flask import abort, current_app, jsonify, render_template, request
+from flask import abort, current_app, jsonify, make_response, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -12,7 +12,7 @@ from chat.models import Conversation
 from chat.tokens import issue_buyer_token
 from helpdesk.console.routes import ORDER_DETAIL
 from helpdesk.errors import error_response
-from helpdesk.extensions import csrf, db, limiter
+from helpdesk.extensions import CONTENT_SECURITY_POLICY, csrf, db, limiter, talisman
 from helpdesk.models import Order
 from helpdesk.validation import InvalidInput, clean_email
 
@@ -20,9 +20,15 @@ INBOX_TABS = ("unassigned", "mine", "all", "closed")
 
 
 @bp.get("/")
+@talisman(frame_options=None, content_security_policy=None)
 def buyer_page():
-    """The buyer's chat page (also what the widget's iframe shows)."""
-    return render_template("chat/buyer.html", order_number=request.args.get("order", "")[:100])
+    """The buyer's chat page, also shown in the widget's iframe on the seller's storefront:
+    only the origins in ``CHAT_WIDGET_ORIGINS`` may frame it (CSP ``frame-ancestors``)."""
+    response = make_response(render_template("chat/buyer.html", order_number=request.args.get("order", "")[:100]))
+    ancestors = " ".join(["'self'", *current_app.config["CHAT_WIDGET_ORIGINS"]])
+    policy = {**CONTENT_SECURITY_POLICY, "frame-ancestors": ancestors}
+    response.headers["Content-Security-Policy"] = "; ".join(f"{key} {value}" for key, value in policy.items())
+    return response
 
 
 @bp.post("/api/conversations")

@@ -34,6 +34,21 @@ def _normalise_database_url(url: str) -> str:
     return url
 
 
+def _origins(text: str) -> list[str]:
+    """Space-separated storefront origins (``https://shop.example.com``) allowed to frame
+    the chat widget.
+
+    Raises:
+        ConfigError: an entry that is not a bare http(s) origin.
+    """
+    origins = text.split()
+    for origin in origins:
+        scheme, _, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not rest or "/" in rest or ";" in rest or "'" in rest:
+            raise ConfigError(f"CHAT_WIDGET_ORIGINS: {origin!r} is not an origin such as https://shop.example.com.")
+    return origins
+
+
 def from_environment(instance_path: str, environ: dict[str, str] | None = None) -> dict:
     """Build the Flask config mapping from ``environ`` (default ``os.environ``).
 
@@ -69,6 +84,7 @@ def from_environment(instance_path: str, environ: dict[str, str] | None = None) 
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "CHAT_START_RATE_LIMIT": env.get("CHAT_START_RATE_LIMIT", "10 per minute"),
         # Socket.IO events per connection: a fast typist with typing notices stays well below.
+        "CHAT_WIDGET_ORIGINS": _origins(env.get("CHAT_WIDGET_ORIGINS", "")),
         "CHAT_EVENT_RATE_LIMIT": env.get("CHAT_EVENT_RATE_LIMIT", "60 per 10 seconds"),
         "DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE", "UTC"),
         "DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "en"),

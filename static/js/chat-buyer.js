@@ -13,8 +13,18 @@
     box.hidden = false;
   }
 
+  // Storage can be unavailable (a storefront iframe under strict privacy settings): the
+  // chat then still works, it just cannot find the conversation again after a reload.
   function saved() {
     try { return JSON.parse(localStorage.getItem(STORE_KEY)); } catch (e) { return null; }
+  }
+
+  function remember(session) {
+    try { localStorage.setItem(STORE_KEY, JSON.stringify(session)); } catch (e) { /* see above */ }
+  }
+
+  function forget() {
+    try { localStorage.removeItem(STORE_KEY); } catch (e) { /* see above */ }
   }
 
   function enter(session) {
@@ -35,7 +45,7 @@
       if (thread.lastSeq) socket.emit("read", { seq: thread.lastSeq });
     };
     socket.on("connect_error", function (err) {
-      if (err && err.message === "unauthorized") { localStorage.removeItem(STORE_KEY); location.reload(); }
+      if (err && err.message === "unauthorized") { forget(); location.reload(); }
     });
     socket.on("agent", function (a) { agentLine.textContent = agentLine.dataset.with + " " + a.name; });
     socket.on("closed", function () { document.getElementById("closed-note").hidden = false; });
@@ -78,7 +88,7 @@
       return response.json().then(function (data) {
         if (!response.ok) { showError(error, data.error); return; }
         const session = { conversation: data.conversation, token: data.token };
-        localStorage.setItem(STORE_KEY, JSON.stringify(session));
+        remember(session);
         enter(session);
       });
     }).catch(function () { showError(error, null); });

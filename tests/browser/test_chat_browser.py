@@ -47,3 +47,40 @@ def test_buyer_and_agent_chat_with_the_order_beside(browser, app, serve, make_ag
     finally:
         buyer_ctx.close()
         agent_ctx.close()
+
+
+def test_the_widget_opens_the_chat_on_a_storefront(browser, app, serve, order):
+    from flask import Flask
+
+    helpdesk = serve(app).url
+    storefront = Flask("storefront")
+
+    @storefront.get("/")
+    def shop_page():
+        return (f'<!doctype html><html><body><h1>Shop</h1>'
+                f'<script src="{helpdesk}/static/js/widget.js" data-order="5001" async></script></body></html>')
+
+    shop = serve(storefront).url.replace("127.0.0.1", "localhost")  # another origin
+    app.config["CHAT_WIDGET_ORIGINS"] = [shop]
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(shop + "/")
+        page.get_by_role("button", name="Chat with us").click()
+        chat = page.frame_locator("iframe[title='Chat with us']")
+        expect(chat.get_by_label("Order number (optional)")).to_have_value("5001")
+        chat.get_by_label("E-mail").fill("ana@example.pt")
+        chat.get_by_role("button", name="Start chat").click()
+        chat.get_by_label("Message").fill("Olá do site da loja")
+        chat.get_by_role("button", name="Send").click()
+        expect(chat.locator("#messages .body")).to_have_text(["Olá do site da loja"])
+    finally:
+        context.close()
+
+
+def test_only_listed_storefronts_may_frame_the_chat(client, app):
+    app.config["CHAT_WIDGET_ORIGINS"] = ["https://shop.example.com"]
+    policy = client.get("/chat/").headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self' https://shop.example.com" in policy
+    assert "X-Frame-Options" not in client.get("/chat/").headers
+    assert client.get("/chat/inbox").headers["X-Frame-Options"] == "DENY"

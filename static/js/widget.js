@@ -1,0 +1,38 @@
+// The helpdesk chat widget for a seller's storefront. Paste one tag:
+//   <script src="https://helpdesk.example.com/static/js/widget.js" data-order="1001" async></script>
+// It adds a "Chat with us" button that opens the helpdesk's chat page in an iframe
+// (the helpdesk must list the storefront's origin in CHAT_WIDGET_ORIGINS).
+"use strict";
+
+(function () {
+  const script = document.currentScript;
+  if (!script) return;
+  const origin = new URL(script.src).origin;
+  const order = script.dataset.order || "";
+  const label = script.dataset.label || "Chat with us";
+
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = label;
+  button.setAttribute("aria-expanded", "false");
+  button.style.cssText = "position:fixed;bottom:20px;right:20px;z-index:2147483646;padding:12px 18px;" +
+    "border:0;border-radius:24px;background:#1f5fbf;color:#fff;font:15px system-ui,sans-serif;cursor:pointer;" +
+    "box-shadow:0 2px 8px rgba(0,0,0,.25)";
+
+  let frame = null;
+  button.addEventListener("click", function () {
+    if (!frame) {
+      frame = document.createElement("iframe");
+      frame.title = label;
+      frame.src = origin + "/chat/" + (order ? "?order=" + encodeURIComponent(order) : "");
+      frame.style.cssText = "position:fixed;bottom:76px;right:20px;z-index:2147483647;width:min(380px,calc(100vw - 40px));" +
+        "height:min(560px,calc(100vh - 100px));border:1px solid #dde1e8;border-radius:12px;background:#fff;" +
+        "box-shadow:0 4px 16px rgba(0,0,0,.2)";
+      document.body.appendChild(frame);
+    } else {
+      frame.hidden = !frame.hidden;
+    }
+    button.setAttribute("aria-expanded", String(!frame.hidden));
+  });
+  document.body.appendChild(button);
+})();
