@@ -90,3 +90,19 @@ def conversation(public_id: str):
     orders = sorted(orders, key=lambda o: o.id != found.order_id)  # the order the chat is about first
     return render_template("chat/conversation.html", conversation=found, orders=orders,
                            max_length=service.MAX_MESSAGE_LENGTH)
+
+
+@bp.get("/conversations/<public_id>/transcript.txt")
+@login_required
+def transcript(public_id: str):
+    """The conversation as plain text (internal notes marked), times in the agent's zone."""
+    try:
+        found = service.find_conversation(public_id)
+    except service.ConversationNotFound:
+        abort(404)
+    text = render_template("chat/transcript.txt", conversation=found,
+                           messages=service.history(found, include_internal=True))
+    response = make_response(text)
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="chat-{found.public_id}.txt"'
+    return response

@@ -150,3 +150,21 @@ def test_a_flooding_connection_is_slowed_down(live, order, start_chat, clients):
     answers = [buyer.call("typing", {"typing": True}) for _ in range(61)]
     assert all(a["ok"] for a in answers[:60])
     assert answers[60]["error"]["code"] == "rate_limited"
+
+
+def test_transcript_is_plain_text_with_notes_marked(live, order, start_chat, agent_session, clients):
+    public_id, token = start_chat(order_number="5001")
+    buyer = clients(live, auth={"token": token})
+    http = agent_session()
+    agent = clients(live, http_session=http)
+    buyer.call("message:send", {"client_id": "1", "body": "<b>Olá</b>"})
+    agent.call("message:send", {"conversation": public_id, "client_id": "2", "body": "check stock", "internal": True})
+    response = http.get(f"{live}/chat/conversations/{public_id}/transcript.txt", timeout=10)
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="chat-{public_id}.txt"'
+    lines = response.text.splitlines()
+    assert lines[0] == "Chat with Ana <ana@example.pt>" and lines[1] == "Order #5001"
+    assert lines[4].endswith("] Ana:") and lines[5] == "<b>Olá</b>"
+    assert lines[7].endswith("] Lukas (internal note):") and lines[8] == "check stock"
+    assert requests.get(f"{live}/chat/conversations/{public_id}/transcript.txt", timeout=10,
+                        allow_redirects=False).status_code == 302  # agents only
