@@ -78,3 +78,15 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     agent: Mapped[Agent | None] = relationship()
+
+
+class CannedReply(db.Model):
+    """A saved answer (a macro) agents insert into a reply. ``body`` may hold the
+    placeholders of :data:`chat.macros.PLACEHOLDERS`, filled in for each conversation."""
+
+    __tablename__ = "canned_reply"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

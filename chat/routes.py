@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from chat import bp, service
-from chat.models import Conversation
+from chat.macros import render_canned
+from chat.models import CannedReply, Conversation
 from chat.tokens import issue_buyer_token
 from helpdesk.console.routes import ORDER_DETAIL
 from helpdesk.errors import error_response
@@ -88,7 +89,8 @@ def conversation(public_id: str):
             .order_by(Order.placed_at.desc()).limit(20)
         ).all()
     orders = sorted(orders, key=lambda o: o.id != found.order_id)  # the order the chat is about first
-    return render_template("chat/conversation.html", conversation=found, orders=orders,
+    replies = db.session.scalars(select(CannedReply).order_by(CannedReply.title)).all()
+    return render_template("chat/conversation.html", conversation=found, orders=orders, replies=replies,
                            max_length=service.MAX_MESSAGE_LENGTH)
 
 
@@ -106,3 +108,15 @@ def transcript(public_id: str):
     response.headers["Content-Type"] = "text/plain; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="chat-{found.public_id}.txt"'
     return response
+
+
+@bp.get("/conversations/<public_id>/canned/<id:reply_id>")
+@login_required
+def canned(public_id: str, reply_id: int):
+    """A canned reply filled in for this conversation: ``{"text": ...}``."""
+    try:
+        found = service.find_conversation(public_id)
+    except service.ConversationNotFound:
+        abort(404)
+    reply = db.session.get(CannedReply, reply_id) or abort(404)
+    return jsonify(text=render_canned(reply.body, found, current_user))

@@ -20,7 +20,7 @@ MAX_MESSAGE_LENGTH = 5000
 MAX_CLIENT_ID = 64
 
 
-class ChatError(Exception):
+class ChatError(ValueError):
     """A request the chat refuses; ``code`` is stable for clients, the message is for people."""
 
     code = "bad_request"

@@ -52,6 +52,18 @@
   });
 
   const box = document.getElementById("message");
+  const canned = document.getElementById("canned");
+  if (canned) {
+    canned.addEventListener("change", function () {
+      if (!canned.value) return;
+      fetch(canned.dataset.url + canned.value, { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          if (data.text) { box.value = box.value ? box.value + "\n" + data.text : data.text; box.focus(); }
+          canned.value = "";
+        });
+    });
+  }
   let typingSent = false;
   box.addEventListener("input", function () {
     if (!typingSent && box.value.trim()) { socket.emit("typing", { conversation: id, typing: true }); typingSent = true; }
