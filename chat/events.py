@@ -13,7 +13,7 @@ import logging
 
 from flask import current_app, request, session
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room, leave_room, rooms
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
@@ -82,6 +82,8 @@ def handler(name: str, *, role: str):
             if not isinstance(data, dict) or extra:
                 return error("bad_request", f"'{name}' takes one JSON object.")
             try:
+                if who == "agent":
+                    _agent()
                 return func(data)
             except service.ChatError as exc:
                 db.session.rollback()
@@ -101,6 +103,8 @@ def handler(name: str, *, role: str):
 
 def connect(auth=None):
     """Buyers connect with ``auth={"token": ...}``; agents with their signed-in session."""
+    if session.get("chat_role"):  # an event named "connect" on a live connection
+        return error("bad_request", "Already connected.")
     try:
         token = auth.get("token") if isinstance(auth, dict) else None
         if token is not None:
@@ -112,6 +116,8 @@ def connect(auth=None):
             join_room(f"buyer:{conversation.id}")
         elif current_user.is_authenticated:
             session["chat_role"], session["agent_id"] = "agent", current_user.id
+            session["agent_token"] = current_user.session_token
+            session["agent_name"] = current_user.display_name
             join_room("agents")
         else:
             raise ConnectionRefusedError("unauthorized")
@@ -127,9 +133,27 @@ def unexpected(exc):
     return error("internal_error", "Something went wrong on our side; please try again.")
 
 
+def disconnect(reason=None):
+    """A closed tab or a lost network: whoever it was stops typing and viewing."""
+    who = session.get("chat_role")
+    for room in rooms():
+        if room.startswith("conv:") and who == "agent":
+            emit("presence", {"agent": session.get("agent_name", ""), "viewing": False}, to=room)
+            emit("typing", {"sender": "agent", "typing": False}, to=room.replace("conv:", "buyer:"))
+        elif room.startswith("buyer:"):
+            emit("typing", {"sender": "buyer", "typing": False}, to=room.replace("buyer:", "conv:"))
+
+
+def unknown_event(event, *args):
+    """Events the protocol does not have are answered, not ignored."""
+    return error("unknown_event", f"There is no event {str(event)[:50]!r}.")
+
+
 def register(socketio: SocketIO) -> None:
     """Attach the chat's connect check and events to one app's ``SocketIO``."""
     socketio.on_event("connect", connect)
+    socketio.on_event("disconnect", disconnect)
+    socketio.on_event("*", unknown_event)
     socketio.on_error_default(unexpected)
     for name, func in EVENTS.items():
         socketio.on_event(name, func)
@@ -140,7 +164,19 @@ def _buyer_conversation() -> Conversation:
 
 
 def _agent() -> Agent:
-    return db.session.get(Agent, session["agent_id"])
+    """The connection's agent, while still signed in (signing out or a password change
+    rotates the session token and ends every open chat connection's rights)."""
+    agent = db.session.get(Agent, session["agent_id"])
+    if agent is None or not agent.active or agent.session_token != session.get("agent_token"):
+        raise service.SignedOut("You are signed out; sign in again to go on.")
+    return agent
+
+
+def _flag(data: dict, key: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise service.ChatError(f"{key} must be true or false.")
+    return value
 
 
 def _broadcast(conversation: Conversation, message: Message) -> None:
@@ -164,7 +200,7 @@ def send(data):
         conversation = service.find_conversation(data.get("conversation"))
         message, created = service.post_message(conversation, sender="agent", body=data.get("body"),
                                                 client_id=data.get("client_id"), agent=_agent(),
-                                                internal=bool(data.get("internal")))
+                                                internal=_flag(data, "internal"))
     if created:
         _broadcast(conversation, message)
     return {"ok": True, "message": message_payload(message), "duplicate": not created}
@@ -183,7 +219,7 @@ def history(data):
 @handler("typing", role="any")
 def typing(data):
     """Tell the other side someone is typing (``{"typing": true|false}``)."""
-    busy = bool(data.get("typing"))
+    busy = _flag(data, "typing")
     if session.get("chat_role") == "buyer":
         conversation = _buyer_conversation()
         emit("typing", {"sender": "buyer", "typing": busy}, to=f"conv:{conversation.id}")
@@ -222,7 +258,7 @@ def unwatch(data):
     conversation = service.find_conversation(data.get("conversation"))
     leave_room(f"conv:{conversation.id}")
     emit("presence", {"agent": _agent().display_name, "viewing": False}, to=f"conv:{conversation.id}")
-    return {"ok": True}
+    return {"ok": True, "conversation": conversation_payload(conversation)}
 
 
 @handler("conversation:claim", role="agent")
@@ -247,4 +283,5 @@ def close(data):
 def reopen(data):
     conversation = service.set_status(service.find_conversation(data.get("conversation")), "open")
     emit("conversation", conversation_payload(conversation), to="agents")
+    emit("reopened", {}, to=f"buyer:{conversation.id}")
     return {"ok": True, "conversation": conversation_payload(conversation)}

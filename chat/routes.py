@@ -15,6 +15,7 @@ from helpdesk.console.routes import ORDER_DETAIL
 from helpdesk.errors import error_response
 from helpdesk.extensions import CONTENT_SECURITY_POLICY, csrf, db, limiter, talisman
 from helpdesk.models import Order
+from helpdesk.text import has_control_characters
 from helpdesk.validation import InvalidInput, clean_email
 
 INBOX_TABS = ("unassigned", "mine", "all", "closed")
@@ -46,8 +47,12 @@ def start():
     except InvalidInput:
         return error_response(400, "invalid_email", "Please enter a valid e-mail address.")
     name, order_number = data.get("name") or "", data.get("order_number") or ""
-    if not isinstance(name, str) or not isinstance(order_number, str) or len(order_number) > 100:
-        return error_response(400, "bad_request", "Name and order number must be short text.")
+    if isinstance(order_number, int) and not isinstance(order_number, bool):
+        order_number = str(order_number)  # {"order_number": 1001} means "1001"
+    if not isinstance(name, str) or len(name) > 120 or has_control_characters(name):
+        return error_response(400, "bad_name", "The name must be text of at most 120 characters.")
+    if not isinstance(order_number, str) or len(order_number) > 100:
+        return error_response(400, "bad_order_number", "The order number must be text of at most 100 characters.")
     try:
         conversation = service.start_conversation(email=email, name=name, order_number=order_number or None,
                                                   language=request.accept_languages.best or None)
@@ -90,8 +95,7 @@ def conversation(public_id: str):
         ).all()
     orders = sorted(orders, key=lambda o: o.id != found.order_id)  # the order the chat is about first
     replies = db.session.scalars(select(CannedReply).order_by(CannedReply.title)).all()
-    return render_template("chat/conversation.html", conversation=found, orders=orders, replies=replies,
-                           max_length=service.MAX_MESSAGE_LENGTH)
+    return render_template("chat/conversation.html", conversation=found, orders=orders, replies=replies)
 
 
 @bp.get("/conversations/<public_id>/transcript.txt")

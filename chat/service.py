@@ -15,9 +15,11 @@ from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.marketplace.sync import normalise_email
 from helpdesk.models import Agent, Customer, Order
+from helpdesk.text import has_control_characters
 
 MAX_MESSAGE_LENGTH = 5000
 MAX_CLIENT_ID = 64
+MAX_SEQ = 2**62  # beyond any conversation, inside what both databases compare
 
 
 class ChatError(ValueError):
@@ -50,6 +52,10 @@ class BuyerNotIdentified(ChatError):
     code = "not_identified"
 
 
+class SignedOut(ChatError):
+    code = "signed_out"
+
+
 def clean_body(body: object) -> str:
     """The text of a message: a string, not blank, at most :data:`MAX_MESSAGE_LENGTH`
     characters, without control characters other than newlines and tabs. Never truncated.
@@ -59,12 +65,12 @@ def clean_body(body: object) -> str:
     """
     if not isinstance(body, str):
         raise ChatError("A message must be text.")
-    text = body.strip()
+    text = body.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         raise EmptyMessage("The message is empty.")
     if len(text) > MAX_MESSAGE_LENGTH:
         raise MessageTooLong(f"The message is {len(text):,} characters long; the limit is {MAX_MESSAGE_LENGTH:,}.")
-    if any(not ch.isprintable() and ch not in "\n\t" for ch in text):
+    if has_control_characters(text, allowed="\n\t"):
         raise ChatError("The message contains control characters.")
     return text
 
@@ -75,7 +81,8 @@ def clean_client_id(client_id: object) -> str:
     Raises:
         InvalidClientId: missing or malformed.
     """
-    if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID or not client_id.isprintable():
+    if (not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID or not client_id.strip()
+            or not client_id.isprintable()):
         raise InvalidClientId("Each message needs a client_id of 1 to 64 characters.")
     return client_id
 
@@ -93,7 +100,7 @@ def start_conversation(*, email: str, name: str = "", order_number: str | None =
         BuyerNotIdentified: no order with that number belongs to that e-mail address.
     """
     email = normalise_email(email)
-    conversation = Conversation(buyer_email=email, buyer_name=(name or "").strip()[:120], buyer_language=language)
+    conversation = Conversation(buyer_email=email, buyer_name=" ".join((name or "").split()), buyer_language=language)
     if order_number:
         order = db.session.scalar(
             select(Order)
@@ -114,10 +121,13 @@ def find_conversation(public_id: object) -> Conversation:
     """The conversation with this public id.
 
     Raises:
-        ConversationNotFound: no such conversation (or not a valid id).
+        ChatError: the id is not text.
+        ConversationNotFound: no such conversation.
     """
+    if not isinstance(public_id, str):
+        raise ChatError("conversation must be the conversation's id (text).")
     conversation = None
-    if isinstance(public_id, str) and 0 < len(public_id) <= 32:
+    if 0 < len(public_id) <= 32:
         conversation = db.session.scalar(select(Conversation).filter_by(public_id=public_id))
     if conversation is None:
         raise ConversationNotFound("There is no such conversation.")
@@ -146,8 +156,8 @@ def post_message(conversation: Conversation, *, sender: str, body: object, clien
     text = clean_body(body)
     now = utcnow()
     values = {"last_seq": Conversation.last_seq + 1, "updated_at": now}
-    if sender == "buyer" and conversation.status == "closed":
-        values.update(status="open", closed_at=None)
+    if conversation.status == "closed" and not internal:
+        values.update(status="open", closed_at=None)  # a new message to or from the buyer reopens it
     seq = db.session.execute(
         update(Conversation).where(Conversation.id == conversation.id).values(**values).returning(Conversation.last_seq)
     ).scalar_one()
@@ -175,7 +185,7 @@ def history(conversation: Conversation, *, after_seq: object = 0, include_intern
     Raises:
         ChatError: ``after_seq`` is not a whole number ≥ 0.
     """
-    if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
+    if isinstance(after_seq, bool) or not isinstance(after_seq, int) or not 0 <= after_seq <= MAX_SEQ:
         raise ChatError("after_seq must be a whole number, 0 or more.")
     stmt = select(Message).where(Message.conversation_id == conversation.id, Message.seq > after_seq)
     if not include_internal:
@@ -218,7 +228,7 @@ def mark_read(conversation: Conversation, reader: str, seq: object) -> int:
     Raises:
         ChatError: ``seq`` is not a whole number.
     """
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SEQ:
         raise ChatError("seq must be a whole number, 0 or more.")
     column = "buyer_read_seq" if reader == "buyer" else "agent_read_seq"
     mark = min(max(getattr(conversation, column), seq), conversation.last_seq)

@@ -96,6 +96,11 @@ class Agent(UserMixin, db.Model):
         """Store a salted hash (Werkzeug's scrypt) of ``password``, never the password, and
         end the agent's other sessions."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Rotate the session token: every session, remember-me cookie and chat connection
+        of this agent stops working (sessions are signed cookies, so copies would not)."""
         self.session_token = secrets.token_hex(16)
 
     def check_password(self, password: str) -> bool:

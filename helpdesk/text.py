@@ -26,3 +26,10 @@ def search_key(text: str | None) -> str:
             base = ch
         kept.append(ch)
     return " ".join(unicodedata.normalize("NFC", "".join(kept)).casefold().split())
+
+
+def has_control_characters(text: str, allowed: str = "") -> bool:
+    """True when ``text`` holds a control character (Unicode category Cc: C0 and C1, NUL)
+    other than those in ``allowed``. Format characters such as the zero-width joiner of
+    family emoji and Persian words, direction marks, and every kind of space are text."""
+    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 from email_validator import EmailNotValidError, validate_email
 
+from helpdesk.text import has_control_characters
+
 ENV_REF = re.compile(r"env:[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
@@ -23,7 +25,7 @@ def clean_name(value: str, what: str, max_length: int) -> str:
         raise InvalidInput(f"{what} must not be empty.")
     if len(text) > max_length:
         raise InvalidInput(f"{what} must be at most {max_length} characters.")
-    if not text.isprintable():
+    if has_control_characters(text):
         raise InvalidInput(f"{what} contains control characters.")
     return text
 

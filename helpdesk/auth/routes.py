@@ -58,7 +58,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """End the session (POST with the CSRF token, so no link can sign an agent out)."""
+    """End the agent's sessions everywhere (POST with the CSRF token, so no link can sign an
+    agent out); see :meth:`Agent.end_sessions`."""
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))

@@ -5,15 +5,18 @@
   const root = document.getElementById("conversation");
   const id = root.dataset.id;
   const errorBox = document.getElementById("send-error");
+  const box = document.getElementById("message");
   const socket = io({ transports: ["websocket", "polling"] });
   const thread = new HelpdeskChat.Thread({
     list: document.getElementById("messages"),
     socket: socket,
     scope: { conversation: id },
     mine: function (m) { return m.sender === "agent"; },
-    onError: function (error) {
+    onError: function (error, text) {
+      if (error && error.code === "signed_out") { location.href = "/login?next=" + encodeURIComponent(location.pathname); return; }
       errorBox.textContent = (error && error.message) || "Something went wrong; please try again.";
       errorBox.hidden = false;
+      if (text && !box.value) box.value = text;  // a refused message comes back to be edited
     },
   });
 
@@ -34,8 +37,8 @@
   };
   socket.on("conversation", function (c) { if (c.id === id) showState(c); });
   socket.on("message", function (m) { socket.emit("read", { conversation: id, seq: m.seq }); });
-  const typing = document.getElementById("typing");
-  socket.on("typing", function (t) { if (t.sender === "buyer") typing.hidden = !t.typing; });
+  const showTyping = HelpdeskChat.typingIndicator(document.getElementById("typing"));
+  socket.on("typing", function (t) { if (t.sender === "buyer") showTyping(t.typing); });
   const presence = document.getElementById("presence");
   socket.on("presence", function (p) {
     presence.textContent = p.viewing ? p.agent + " is also viewing this conversation" : "";
@@ -51,7 +54,6 @@
     });
   });
 
-  const box = document.getElementById("message");
   const canned = document.getElementById("canned");
   if (canned) {
     canned.addEventListener("change", function () {
@@ -64,17 +66,18 @@
         });
     });
   }
-  let typingSent = false;
-  box.addEventListener("input", function () {
-    if (!typingSent && box.value.trim()) { socket.emit("typing", { conversation: id, typing: true }); typingSent = true; }
+  const stopTyping = HelpdeskChat.typingNotifier(box, function (on) {
+    socket.emit("typing", { conversation: id, typing: on });
   });
-  document.getElementById("composer").addEventListener("submit", function (event) {
+  const composer = document.getElementById("composer");
+  composer.addEventListener("submit", function (event) {
     event.preventDefault();
     errorBox.hidden = true;
     const text = box.value.trim();
     if (!text) return;
     thread.send(text, { internal: document.getElementById("internal").checked });
     box.value = "";
-    if (typingSent) { socket.emit("typing", { conversation: id, typing: false }); typingSent = false; }
+    stopTyping();
   });
+  HelpdeskChat.sendOnEnter(box, composer);
 })();

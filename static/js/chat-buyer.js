@@ -35,43 +35,50 @@
       list: document.getElementById("messages"),
       socket: socket,
       mine: function (m) { return m.sender === "buyer"; },
-      onError: function (error) { showError(errorBox, error); },
+      onError: function (error, text) {
+        showError(errorBox, error);
+        if (text && !box.value) box.value = text;  // a refused message comes back to be edited
+      },
     });
+    const box = document.getElementById("message");
+    const closedNote = document.getElementById("closed-note");
     const agentLine = document.getElementById("chat-agent");
     thread.onHistory = function (ack) {
       agentLine.textContent = ack.conversation.assignee
         ? agentLine.dataset.with + " " + ack.conversation.assignee : agentLine.dataset.waiting;
-      document.getElementById("closed-note").hidden = ack.conversation.status !== "closed";
+      closedNote.hidden = ack.conversation.status !== "closed";
       if (thread.lastSeq) socket.emit("read", { seq: thread.lastSeq });
     };
     socket.on("connect_error", function (err) {
       if (err && err.message === "unauthorized") { forget(); location.reload(); }
     });
     socket.on("agent", function (a) { agentLine.textContent = agentLine.dataset.with + " " + a.name; });
-    socket.on("closed", function () { document.getElementById("closed-note").hidden = false; });
-    socket.on("message", function (m) { if (document.hasFocus()) socket.emit("read", { seq: m.seq }); });
-    const typing = document.getElementById("typing");
-    socket.on("typing", function (t) { typing.hidden = !t.typing; });
-
-    const box = document.getElementById("message");
-    let typingSent = false;
-    box.addEventListener("input", function () {
-      if (!typingSent && box.value.trim()) { socket.emit("typing", { typing: true }); typingSent = true; }
+    socket.on("closed", function () { closedNote.hidden = false; });
+    socket.on("reopened", function () { closedNote.hidden = true; });
+    socket.on("message", function (m) {
+      closedNote.hidden = true;
+      if (document.hasFocus()) socket.emit("read", { seq: m.seq });
     });
-    document.getElementById("composer").addEventListener("submit", function (event) {
+    const showTyping = HelpdeskChat.typingIndicator(document.getElementById("typing"));
+    socket.on("typing", function (t) { showTyping(t.typing); });
+
+    const stopTyping = HelpdeskChat.typingNotifier(box, function (on) { socket.emit("typing", { typing: on }); });
+    const composer = document.getElementById("composer");
+    composer.addEventListener("submit", function (event) {
       event.preventDefault();
       errorBox.hidden = true;
       const text = box.value.trim();
       if (!text) return;
       thread.send(text);
       box.value = "";
-      if (typingSent) { socket.emit("typing", { typing: false }); typingSent = false; }
+      closedNote.hidden = true;
+      stopTyping();
     });
-    box.addEventListener("keydown", function (event) {
-      if (event.key === "Enter" && !event.shiftKey) {
-        event.preventDefault();
-        document.getElementById("composer").requestSubmit();
-      }
+    HelpdeskChat.sendOnEnter(box, composer);
+    document.getElementById("new-chat").addEventListener("click", function () {
+      forget();
+      socket.disconnect();
+      location.reload();
     });
   }
 

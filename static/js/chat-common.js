@@ -8,10 +8,55 @@ window.HelpdeskChat = (function () {
       : Date.now().toString(36) + Math.random().toString(36).slice(2);
   }
 
+  // Times in the viewer's zone: an agent's saved zone (data-time-zone on <html>), else the browser's.
   function formatTime(iso) {
     const when = new Date(iso);
-    return isNaN(when) ? "" : when.toLocaleString(document.documentElement.lang || undefined,
-      { dateStyle: "short", timeStyle: "short" });
+    const options = { dateStyle: "short", timeStyle: "short" };
+    const zone = document.documentElement.dataset.timeZone;
+    if (zone) options.timeZone = zone;
+    try {
+      return isNaN(when) ? "" : when.toLocaleString(document.documentElement.lang || undefined, options) +
+        (zone ? " " + zone : "");
+    } catch (e) {
+      return when.toLocaleString();
+    }
+  }
+
+  // Typing notices: "typing" while keys come, "stopped" after 3 s of quiet, an emptied box
+  // or a send. The receiving side also hides the notice by itself after 6 s of silence.
+  function typingNotifier(box, notify) {
+    let typing = false;
+    let idle = null;
+    function stop() {
+      clearTimeout(idle);
+      if (typing) { typing = false; notify(false); }
+    }
+    box.addEventListener("input", function () {
+      if (!box.value.trim()) { stop(); return; }
+      if (!typing) { typing = true; notify(true); }
+      clearTimeout(idle);
+      idle = setTimeout(stop, 3000);
+    });
+    return stop;
+  }
+
+  function typingIndicator(element) {
+    let timer = null;
+    return function (on) {
+      clearTimeout(timer);
+      element.hidden = !on;
+      if (on) timer = setTimeout(function () { element.hidden = true; }, 6000);
+    };
+  }
+
+  // Enter sends, Shift+Enter starts a new line (the same on both sides).
+  function sendOnEnter(box, form) {
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
   }
 
   // A conversation view: keeps messages in seq order, resends unacknowledged ones with
@@ -84,7 +129,7 @@ window.HelpdeskChat = (function () {
       if (!ack.ok) {
         self.pending.delete(clientId);
         item.element.classList.add("failed");
-        self.onError(ack.error);
+        self.onError(ack.error, item.body);
         return;
       }
       self.show(ack.message);
@@ -97,5 +142,5 @@ window.HelpdeskChat = (function () {
     Array.from(this.pending.keys()).forEach(function (id) { self.flushOne(id); });
   };
 
-  return { Thread: Thread };
+  return { Thread: Thread, typingNotifier: typingNotifier, typingIndicator: typingIndicator, sendOnEnter: sendOnEnter };
 })();

@@ -1,6 +1,7 @@
 """The chat protocol with real Socket.IO clients over websockets against a running server."""
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 
@@ -168,3 +169,54 @@ def test_transcript_is_plain_text_with_notes_marked(live, order, start_chat, age
     assert lines[7].endswith("] Lukas (internal note):") and lines[8] == "check stock"
     assert requests.get(f"{live}/chat/conversations/{public_id}/transcript.txt", timeout=10,
                         allow_redirects=False).status_code == 302  # agents only
+
+
+@pytest.mark.parametrize("body", [
+    "Family 👨‍👩‍👧 trip 👩‍💻 🏳️‍🌈", "می‌خواهم", "क्‍ष", "今日は　よろしく", "Bonjour\u202f!", "\u200fשלום\u200e",
+    "soft\u00adhyphen", "line\u2028separator", "carriage\r\nreturn",
+])
+def test_ordinary_unicode_text_is_accepted(live, order, start_chat, clients, body):
+    _, token = start_chat()
+    buyer = clients(live, auth={"token": token})
+    ack = buyer.call("message:send", {"client_id": cid(), "body": body})
+    assert ack["ok"] is True, ack
+    assert ack["message"]["body"] == body.replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("event, payload, code", [
+    ("history", {"after_seq": 2**63}, "bad_request"),
+    ("read", {"seq": 10**30}, "bad_request"),
+    ("typing", {"typing": "yes"}, "bad_request"),
+    ("message:send", {"client_id": "   ", "body": "hi"}, "invalid_client_id"),
+    ("no-such-event", {}, "unknown_event"),
+    ("connect", {}, "bad_request"),
+])
+def test_odd_events_get_error_acknowledgements(live, order, start_chat, clients, event, payload, code):
+    _, token = start_chat()
+    buyer = clients(live, auth={"token": token})
+    assert buyer.call(event, payload)["error"]["code"] == code
+    assert buyer.call("message:send", {"client_id": cid(), "body": "still here"})["ok"] is True
+
+
+def test_signing_out_ends_the_agents_chat_connection(live, order, start_chat, agent_session, clients):
+    public_id, _ = start_chat()
+    http = agent_session()
+    agent = clients(live, http_session=http)
+    assert agent.call("conversation:join", {"conversation": public_id})["ok"] is True
+    page = http.get(f"{live}/chat/inbox", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert http.post(f"{live}/logout", data={"csrf_token": token}, timeout=10).status_code == 200
+    ack = agent.call("message:send", {"conversation": public_id, "client_id": cid(), "body": "after sign-out"})
+    assert ack["error"]["code"] == "signed_out"
+    assert db.session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_a_dropped_connection_stops_its_typing_notice(live, order, start_chat, agent_session, clients):
+    public_id, token = start_chat()
+    buyer = clients(live, auth={"token": token})
+    agent = clients(live, http_session=agent_session())
+    agent.call("conversation:join", {"conversation": public_id})
+    buyer.call("typing", {"typing": True})
+    buyer.leave()
+    notices = agent.wait_for("typing", 2)
+    assert [n["typing"] for n in notices] == [True, False]
