@@ -61,6 +61,14 @@ def start():
     return jsonify(conversation=conversation.public_id, token=issue_buyer_token(conversation.public_id)), 201
 
 
+def conversation_or_404(public_id: str) -> Conversation:
+    """The conversation for an agent's page, or a 404."""
+    try:
+        return service.find_conversation(public_id)
+    except service.ConversationNotFound:
+        abort(404)
+
+
 @bp.get("/inbox")
 @login_required
 def inbox():
@@ -83,10 +91,7 @@ def inbox():
 @login_required
 def conversation(public_id: str):
     """One conversation for the agent, with the buyer's orders beside it."""
-    try:
-        found = service.find_conversation(public_id)
-    except service.ConversationNotFound:
-        abort(404)
+    found = conversation_or_404(public_id)
     orders = []
     if found.customer_id:
         orders = db.session.scalars(
@@ -102,10 +107,7 @@ def conversation(public_id: str):
 @login_required
 def transcript(public_id: str):
     """The conversation as plain text (internal notes marked), times in the agent's zone."""
-    try:
-        found = service.find_conversation(public_id)
-    except service.ConversationNotFound:
-        abort(404)
+    found = conversation_or_404(public_id)
     text = render_template("chat/transcript.txt", conversation=found,
                            messages=service.history(found, include_internal=True))
     response = make_response(text)
@@ -118,9 +120,6 @@ def transcript(public_id: str):
 @login_required
 def canned(public_id: str, reply_id: int):
     """A canned reply filled in for this conversation: ``{"text": ...}``."""
-    try:
-        found = service.find_conversation(public_id)
-    except service.ConversationNotFound:
-        abort(404)
+    found = conversation_or_404(public_id)
     reply = db.session.get(CannedReply, reply_id) or abort(404)
     return jsonify(text=render_canned(reply.body, found, current_user))

@@ -69,15 +69,7 @@
   const stopTyping = HelpdeskChat.typingNotifier(box, function (on) {
     socket.emit("typing", { conversation: id, typing: on });
   });
-  const composer = document.getElementById("composer");
-  composer.addEventListener("submit", function (event) {
-    event.preventDefault();
-    errorBox.hidden = true;
-    const text = box.value.trim();
-    if (!text) return;
+  HelpdeskChat.bindComposer(document.getElementById("composer"), box, errorBox, function (text) {
     thread.send(text, { internal: document.getElementById("internal").checked });
-    box.value = "";
-    stopTyping();
-  });
-  HelpdeskChat.sendOnEnter(box, composer);
+  }, stopTyping);
 })();

@@ -63,18 +63,10 @@
     socket.on("typing", function (t) { showTyping(t.typing); });
 
     const stopTyping = HelpdeskChat.typingNotifier(box, function (on) { socket.emit("typing", { typing: on }); });
-    const composer = document.getElementById("composer");
-    composer.addEventListener("submit", function (event) {
-      event.preventDefault();
-      errorBox.hidden = true;
-      const text = box.value.trim();
-      if (!text) return;
+    HelpdeskChat.bindComposer(document.getElementById("composer"), box, errorBox, function (text) {
       thread.send(text);
-      box.value = "";
       closedNote.hidden = true;
-      stopTyping();
-    });
-    HelpdeskChat.sendOnEnter(box, composer);
+    }, stopTyping);
     document.getElementById("new-chat").addEventListener("click", function () {
       forget();
       socket.disconnect();

@@ -49,8 +49,18 @@ window.HelpdeskChat = (function () {
     };
   }
 
-  // Enter sends, Shift+Enter starts a new line (the same on both sides).
-  function sendOnEnter(box, form) {
+  // The composer: sends the trimmed text through send(text), then empties the box and
+  // stops the typing notice. Enter sends, Shift+Enter starts a new line.
+  function bindComposer(form, box, errorBox, send, stopTyping) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      errorBox.hidden = true;
+      const text = box.value.trim();
+      if (!text) return;
+      send(text);
+      box.value = "";
+      stopTyping();
+    });
     box.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
@@ -142,5 +152,5 @@ window.HelpdeskChat = (function () {
     Array.from(this.pending.keys()).forEach(function (id) { self.flushOne(id); });
   };
 
-  return { Thread: Thread, typingNotifier: typingNotifier, typingIndicator: typingIndicator, sendOnEnter: sendOnEnter };
+  return { Thread: Thread, typingNotifier: typingNotifier, typingIndicator: typingIndicator, bindComposer: bindComposer };
 })();
