@@ -54,6 +54,8 @@ def conversation_payload(conversation: Conversation) -> dict:
         "assignee": conversation.assignee.display_name if conversation.assignee else None,
         "assignee_id": conversation.assignee_id,
         "last_seq": conversation.last_seq,
+        "buyer_read_seq": conversation.buyer_read_seq,
+        "agent_read_seq": conversation.agent_read_seq,
         "updated_at": conversation.updated_at.isoformat(),
     }
 

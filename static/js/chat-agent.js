@@ -32,6 +32,7 @@
     socket.emit("conversation:join", { conversation: id }, function (ack) { if (ack && ack.ok) showState(ack.conversation); });
   });
   thread.onHistory = function (ack) {
+    thread.markRead(ack.conversation.buyer_read_seq);
     showState(ack.conversation);
     if (thread.lastSeq) socket.emit("read", { conversation: id, seq: thread.lastSeq });
   };

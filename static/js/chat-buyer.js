@@ -44,6 +44,7 @@
     const closedNote = document.getElementById("closed-note");
     const agentLine = document.getElementById("chat-agent");
     thread.onHistory = function (ack) {
+      thread.markRead(ack.conversation.agent_read_seq);
       agentLine.textContent = ack.conversation.assignee
         ? agentLine.dataset.with + " " + ack.conversation.assignee : agentLine.dataset.waiting;
       closedNote.hidden = ack.conversation.status !== "closed";

@@ -84,6 +84,7 @@ window.HelpdeskChat = (function () {
     const self = this;
     this.socket.on("connect", function () { self.resume(); self.flush(); });
     this.socket.on("message", function (m) { self.show(m); });
+    this.socket.on("read", function (r) { self.markRead(r.seq); });
   }
 
   Thread.prototype.show = function (m) {
@@ -107,6 +108,20 @@ window.HelpdeskChat = (function () {
     this.shown.set(m.seq, item);
     this.lastSeq = Math.max(this.lastSeq, m.seq);
     item.scrollIntoView({ block: "end" });
+  };
+
+  // The other side has read up to seq: mark this side's messages up to there as seen.
+  Thread.prototype.markRead = function (seq) {
+    const label = this.list.dataset.seenLabel;
+    this.shown.forEach(function (item, itemSeq) {
+      if (itemSeq <= seq && item.classList.contains("mine") && !item.classList.contains("seen")) {
+        item.classList.add("seen");
+        const mark = document.createElement("span");
+        mark.className = "seen-mark";
+        mark.textContent = " · " + label;
+        item.querySelector(".meta").append(mark);
+      }
+    });
   };
 
   Thread.prototype.resume = function () {

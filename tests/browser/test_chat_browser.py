@@ -40,6 +40,7 @@ def test_buyer_and_agent_chat_with_the_order_beside(browser, app, serve, make_ag
 
         expect(buyer.locator("#messages .body")).to_have_text([evil, "Lamento muito! Enviamos outra hoje."])
         expect(buyer.locator("#chat-agent")).to_contain_text("Lukas")
+        expect(agent.locator("#messages li.mine .seen-mark")).to_have_text([" · seen"])  # the buyer read the reply
         buyer.reload()
         expect(buyer.locator("#messages .body")).to_have_text([evil, "Lamento muito! Enviamos outra hoje."])
         assert buyer.locator("#messages img").count() == 0 and agent.locator("#messages img").count() == 0
