@@ -123,7 +123,9 @@ def create_app(config: dict | None = None) -> Flask:
     from chat import models as chat_models  # noqa: F401  (register the tables)
     from chat.events import register as register_chat_events
 
-    register_chat_events(SocketIO(app, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"]))
+    register_chat_events(
+        SocketIO(app, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"], channel=app.config["SOCKETIO_CHANNEL"])
+    )
     from helpdesk import models  # noqa: F401  (register the tables with the metadata)
     from helpdesk.auth import bp as auth_bp
     from helpdesk.cli import register_cli

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,8 @@ def two_processes(app, redis_url, tmp_path):
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SOCKETIO_MESSAGE_QUEUE": redis_url,
            "SECRET_KEY": app.config["SECRET_KEY"], "CHAT_EVENT_RATE_LIMIT": "100000 per minute",
            "CHAT_START_RATE_LIMIT": "1000 per minute", "LOG_LEVEL": "WARNING", "FLASK_APP": "wsgi",
-           "HELPDESK_INSTANCE_PATH": str(tmp_path)}
+           "HELPDESK_INSTANCE_PATH": str(tmp_path),
+           "SOCKETIO_CHANNEL": f"helpdesk-test-{uuid.uuid4().hex}"}  # other runs on this Redis stay apart
     urls, processes = [], []
     for _ in range(2):
         port = free_port()
