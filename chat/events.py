@@ -66,6 +66,7 @@ def _rate(text: str):
 
 
 def error(code: str, message: str) -> dict:
+    """An error acknowledgement: a stable ``code`` for programs, a ``message`` for people."""
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
@@ -257,6 +258,7 @@ def watch(data):
 
 @handler("conversation:leave", role="agent")
 def unwatch(data):
+    """An agent leaves a conversation view; the others see it."""
     conversation = service.find_conversation(data.get("conversation"))
     leave_room(f"conv:{conversation.id}")
     emit("presence", {"agent": _agent().display_name, "viewing": False}, to=f"conv:{conversation.id}")
@@ -275,6 +277,7 @@ def claim(data):
 
 @handler("conversation:close", role="agent")
 def close(data):
+    """Close the conversation; the buyer is told (writing again reopens it)."""
     conversation = service.set_status(service.find_conversation(data.get("conversation")), "closed")
     emit("conversation", conversation_payload(conversation), to="agents")
     emit("closed", {}, to=f"buyer:{conversation.id}")
@@ -283,6 +286,7 @@ def close(data):
 
 @handler("conversation:reopen", role="agent")
 def reopen(data):
+    """Reopen a closed conversation."""
     conversation = service.set_status(service.find_conversation(data.get("conversation")), "open")
     emit("conversation", conversation_payload(conversation), to="agents")
     emit("reopened", {}, to=f"buyer:{conversation.id}")
