@@ -15,7 +15,7 @@ from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.marketplace.sync import normalise_email
 from helpdesk.models import Agent, Customer, Order
-from helpdesk.text import has_control_characters
+from helpdesk.text import has_control_characters, is_blank
 
 MAX_MESSAGE_LENGTH = 5000
 MAX_CLIENT_ID = 64
@@ -66,7 +66,7 @@ def clean_body(body: object) -> str:
     if not isinstance(body, str):
         raise ChatError("A message must be text.")
     text = body.replace("\r\n", "\n").replace("\r", "\n").strip()
-    if not text:
+    if is_blank(text):
         raise EmptyMessage("The message is empty.")
     if len(text) > MAX_MESSAGE_LENGTH:
         raise MessageTooLong(f"The message is {len(text):,} characters long; the limit is {MAX_MESSAGE_LENGTH:,}.")

@@ -33,3 +33,9 @@ def has_control_characters(text: str, allowed: str = "") -> bool:
     other than those in ``allowed``. Format characters such as the zero-width joiner of
     family emoji and Persian words, direction marks, and every kind of space are text."""
     return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` shows nothing: only spaces, line breaks and format characters
+    (zero-width space, joiners, direction marks)."""
+    return all(unicodedata.category(ch) in ("Zs", "Zl", "Zp", "Cf", "Cc") for ch in text)

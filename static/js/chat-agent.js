@@ -67,10 +67,12 @@
         });
     });
   }
+  // Writing an internal note is nothing the buyer should see as typing.
+  const internal = document.getElementById("internal");
   const stopTyping = HelpdeskChat.typingNotifier(box, function (on) {
-    socket.emit("typing", { conversation: id, typing: on });
+    socket.emit("typing", { conversation: id, typing: on && !internal.checked });
   });
   HelpdeskChat.bindComposer(document.getElementById("composer"), box, errorBox, function (text) {
-    thread.send(text, { internal: document.getElementById("internal").checked });
+    thread.send(text, { internal: internal.checked });
   }, stopTyping);
 })();

@@ -89,6 +89,7 @@ def test_a_buyer_reaches_only_their_own_conversation(live, order, start_chat, cl
 
 @pytest.mark.parametrize("payload, code", [
     ({"client_id": "a", "body": "   "}, "empty_message"),
+    ({"client_id": "a", "body": "\u3000 \u200b\u200d\u200c"}, "empty_message"),
     ({"client_id": "a", "body": "x" * 5001}, "message_too_long"),
     ({"client_id": "", "body": "hi"}, "invalid_client_id"),
     ({"client_id": "a", "body": 42}, "bad_request"),
