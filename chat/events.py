@@ -18,7 +18,7 @@ from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from chat import service
+from chat import routing, service
 from chat.models import Conversation, Message
 from chat.tokens import read_buyer_token
 from helpdesk.extensions import db
@@ -122,6 +122,7 @@ def connect(auth=None):
             session["agent_token"] = current_user.session_token
             session["agent_name"] = current_user.display_name
             join_room("agents")
+            join_room(f"agent:{current_user.id}")
         else:
             raise ConnectionRefusedError("unauthorized")
     except service.ConversationNotFound:
@@ -182,6 +183,19 @@ def _flag(data: dict, key: str) -> bool:
     return value
 
 
+def _route() -> None:
+    """Give waiting conversations to agents with room, tell everyone concerned, and tell
+    each waiting buyer their place in the queue."""
+    for done in routing.assign_waiting():
+        payload = conversation_payload(done.conversation)
+        emit("conversation", payload, to="agents")
+        emit("assigned", payload, to=f"agent:{done.agent.id}")
+        emit("agent", {"name": done.agent.display_name}, to=f"buyer:{done.conversation.id}")
+    online = routing.online_agents()
+    for conversation, place in routing.queue_positions():
+        emit("queue", {"position": place, "agents_online": online}, to=f"buyer:{conversation.id}")
+
+
 def _broadcast(conversation: Conversation, message: Message) -> None:
     """Send a stored message to every other connection of the conversation (the sender's
     own connection has it in its acknowledgement; its other tabs get it here)."""
@@ -206,6 +220,8 @@ def send(data):
                                                 internal=_flag(data, "internal"))
     if created:
         _broadcast(conversation, message)
+        if conversation.assignee_id is None and message.sender == "buyer":
+            _route()
     return {"ok": True, "message": message_payload(message), "duplicate": not created}
 
 
@@ -216,7 +232,8 @@ def history(data):
     conversation = _buyer_conversation() if buyer else service.find_conversation(data.get("conversation"))
     messages = service.history(conversation, after_seq=data.get("after_seq", 0), include_internal=not buyer)
     return {"ok": True, "messages": [message_payload(m) for m in messages], "last_seq": conversation.last_seq,
-            "conversation": conversation_payload(conversation)}
+            "conversation": conversation_payload(conversation),
+            "queue": {"position": routing.queue_position(conversation), "agents_online": routing.online_agents()}}
 
 
 @handler("typing", role="any")
@@ -281,6 +298,7 @@ def close(data):
     conversation = service.set_status(service.find_conversation(data.get("conversation")), "closed")
     emit("conversation", conversation_payload(conversation), to="agents")
     emit("closed", {}, to=f"buyer:{conversation.id}")
+    _route()  # the assignee has room again
     return {"ok": True, "conversation": conversation_payload(conversation)}
 
 
@@ -291,3 +309,30 @@ def reopen(data):
     emit("conversation", conversation_payload(conversation), to="agents")
     emit("reopened", {}, to=f"buyer:{conversation.id}")
     return {"ok": True, "conversation": conversation_payload(conversation)}
+
+
+@handler("conversation:transfer", role="agent")
+def transfer(data):
+    """Hand the conversation to another agent (``{"agent": id}``) or back to the queue
+    (``{"agent": null}``); the new assignee, the buyer and the inboxes are told."""
+    conversation = service.transfer(service.find_conversation(data.get("conversation")), _agent(), data.get("agent"))
+    payload = conversation_payload(conversation)
+    emit("conversation", payload, to="agents")
+    if conversation.assignee:
+        emit("assigned", payload, to=f"agent:{conversation.assignee_id}")
+        emit("agent", {"name": conversation.assignee.display_name}, to=f"buyer:{conversation.id}")
+    else:
+        _route()
+    return {"ok": True, "conversation": payload}
+
+
+@handler("agent:status", role="agent")
+def agent_status(data):
+    """The console's heartbeat (every 30 s), optionally changing ``availability``
+    (``available`` or ``away``) and ``max_chats``. An available agent with room takes
+    waiting chats, and waiting buyers hear how many agents are online."""
+    agent = routing.heartbeat(_agent(), data.get("availability"), data.get("max_chats"))
+    if agent.availability == "available" or "availability" in data:
+        _route()
+    return {"ok": True, "availability": agent.availability, "max_chats": agent.max_chats,
+            "open_chats": routing.open_load(agent.id), "agents_online": routing.online_agents()}

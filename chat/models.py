@@ -78,6 +78,33 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     agent: Mapped[Agent | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="message", order_by="Attachment.id")
+
+
+class Attachment(db.Model):
+    """A file sent in a conversation (an image or a PDF, type checked by its content).
+
+    Uploaded first (``message_id`` empty), then attached to the message that sends it.
+    The bytes live in the attachment storage under ``storage_key``, outside the web root;
+    ``sha256`` is the hex digest of the stored bytes. ``size`` is in bytes.
+    """
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"), index=True)
+    uploader: Mapped[str] = mapped_column(String(10))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    message: Mapped[Message | None] = relationship(back_populates="attachments")
 
 
 class CannedReply(db.Model):

@@ -14,7 +14,7 @@ from chat.tokens import issue_buyer_token
 from helpdesk.console.routes import ORDER_DETAIL
 from helpdesk.errors import error_response
 from helpdesk.extensions import CONTENT_SECURITY_POLICY, csrf, db, limiter, talisman
-from helpdesk.models import Order
+from helpdesk.models import Agent, Order
 from helpdesk.text import has_control_characters
 from helpdesk.validation import InvalidInput, clean_email
 
@@ -100,7 +100,9 @@ def conversation(public_id: str):
         ).all()
     orders = sorted(orders, key=lambda o: o.id != found.order_id)  # the order the chat is about first
     replies = db.session.scalars(select(CannedReply).order_by(CannedReply.title)).all()
-    return render_template("chat/conversation.html", conversation=found, orders=orders, replies=replies)
+    agents = db.session.scalars(select(Agent).where(Agent.active.is_(True)).order_by(Agent.display_name)).all()
+    return render_template("chat/conversation.html", conversation=found, orders=orders, replies=replies,
+                           agents=agents)
 
 
 @bp.get("/conversations/<public_id>/transcript.txt")

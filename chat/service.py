@@ -56,6 +56,14 @@ class SignedOut(ChatError):
     code = "signed_out"
 
 
+class NotAllowed(ChatError):
+    code = "forbidden"
+
+
+class AgentNotFound(ChatError):
+    code = "agent_not_found"
+
+
 def clean_body(body: object) -> str:
     """The text of a message: a string, not blank, at most :data:`MAX_MESSAGE_LENGTH`
     characters, without control characters other than newlines and tabs. Never truncated.
@@ -209,6 +217,28 @@ def claim(conversation: Conversation, agent: Agent) -> Conversation:
     db.session.refresh(conversation)
     if not won and conversation.assignee_id != agent.id:
         raise AlreadyClaimed(f"{conversation.assignee.display_name} already took this conversation.")
+    return conversation
+
+
+def transfer(conversation: Conversation, by: Agent, to: object) -> Conversation:
+    """Hand the conversation to the agent with id ``to`` (or back to the queue with
+    ``None``). The assignee, a manager or an admin may do it; anyone may while nobody
+    holds it. A manual transfer may exceed the receiver's ``max_chats`` (a manager's call).
+
+    Raises:
+        NotAllowed: ``by`` may not move a conversation another agent holds.
+        AgentNotFound: ``to`` is not an active agent's id.
+    """
+    if conversation.assignee_id not in (None, by.id) and by.role not in ("manager", "admin"):
+        raise NotAllowed(f"Only {conversation.assignee.display_name} or a manager can transfer this conversation.")
+    target = None
+    if to is not None:
+        target = db.session.get(Agent, to) if isinstance(to, int) and not isinstance(to, bool) else None
+        if target is None or not target.active:
+            raise AgentNotFound("There is no such agent to transfer to.")
+    conversation.assignee = target
+    conversation.updated_at = utcnow()
+    db.session.commit()
     return conversation
 
 

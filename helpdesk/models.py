@@ -20,13 +20,15 @@ from helpdesk.money import Amount
 from helpdesk.text import search_key
 
 AGENT_ROLES = ("agent", "manager", "admin")
+AVAILABILITY = ("available", "away")
 
 
 class Store(db.Model):
     """A seller's account on one marketplace.
 
     ``credentials_ref`` names where the API secret lives (``env:VARIABLE``), never the
-    secret itself. ``sync_cursor`` is the resume point of an interrupted sync (saved only
+    secret itself. ``identity_secret`` signs buyer identities for the chat widget (the
+    store's server computes an HMAC of the buyer's id with it, see :mod:`chat.identity`). ``sync_cursor`` is the resume point of an interrupted sync (saved only
     after the page before it committed); ``synced_until`` is the ``updated_at`` high-water
     mark used for the next incremental sync.
     """
@@ -41,6 +43,7 @@ class Store(db.Model):
     default_currency: Mapped[str] = mapped_column(String(3))
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     webhook_secret: Mapped[str | None] = mapped_column(String(200))
+    identity_secret: Mapped[str | None] = mapped_column(String(200))
     sync_cursor: Mapped[str | None] = mapped_column(Text)
     synced_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -64,6 +67,11 @@ class Agent(UserMixin, db.Model):
 
     ``languages`` is a list of BCP 47 tags the agent reads and writes; ``time_zone`` an
     IANA zone used to show times; ``locale`` the Babel locale of the agent console.
+
+    Chat routing: ``availability`` (:data:`AVAILABILITY`) is what the agent chose; they
+    only count as online while a console page keeps ``last_seen_at`` fresh (see
+    :mod:`chat.routing`). ``max_chats`` caps the open conversations assigned to them;
+    ``last_assigned_at`` orders the round-robin.
     """
 
     __tablename__ = "agent"
@@ -79,6 +87,10 @@ class Agent(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(35), default="en")
     active: Mapped[bool] = mapped_column(default=True)
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
+    availability: Mapped[str] = mapped_column(String(10), default="away")
+    max_chats: Mapped[int] = mapped_column(default=5)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     team: Mapped[Team | None] = relationship(back_populates="agents")

@@ -6,7 +6,7 @@
   const id = root.dataset.id;
   const errorBox = document.getElementById("send-error");
   const box = document.getElementById("message");
-  const socket = io({ transports: ["websocket", "polling"] });
+  const socket = HelpdeskChat.socket();
   const thread = new HelpdeskChat.Thread({
     list: document.getElementById("messages"),
     socket: socket,
@@ -52,6 +52,17 @@
       socket.emit("conversation:" + action, { conversation: id }, function (ack) {
         if (ack.ok) showState(ack.conversation); else thread.onError(ack.error);
       });
+    });
+  });
+
+  const transfer = document.getElementById("transfer");
+  transfer.addEventListener("change", function () {
+    if (!transfer.value) return;
+    errorBox.hidden = true;
+    const to = transfer.value === "queue" ? null : Number(transfer.value);
+    socket.emit("conversation:transfer", { conversation: id, agent: to }, function (ack) {
+      if (ack.ok) showState(ack.conversation); else thread.onError(ack.error);
+      transfer.value = "";
     });
   });
 

@@ -43,7 +43,16 @@
     const box = document.getElementById("message");
     const closedNote = document.getElementById("closed-note");
     const agentLine = document.getElementById("chat-agent");
+    const queueNote = document.getElementById("queue-note");
+    function showQueue(queue) {
+      queueNote.hidden = !queue || queue.position === null;
+      if (queueNote.hidden) return;
+      queueNote.textContent = queue.agents_online ? queueNote.dataset.position.replace("{n}", queue.position)
+        : queueNote.dataset.offline;
+    }
+    socket.on("queue", showQueue);
     thread.onHistory = function (ack) {
+      showQueue(ack.queue);
       thread.markRead(ack.conversation.agent_read_seq);
       agentLine.textContent = ack.conversation.assignee
         ? agentLine.dataset.with + " " + ack.conversation.assignee : agentLine.dataset.waiting;
@@ -53,7 +62,10 @@
     socket.on("connect_error", function (err) {
       if (err && err.message === "unauthorized") { forget(); location.reload(); }
     });
-    socket.on("agent", function (a) { agentLine.textContent = agentLine.dataset.with + " " + a.name; });
+    socket.on("agent", function (a) {
+      agentLine.textContent = agentLine.dataset.with + " " + a.name;
+      queueNote.hidden = true;
+    });
     socket.on("closed", function () { closedNote.hidden = false; });
     socket.on("reopened", function () { closedNote.hidden = true; });
     socket.on("message", function (m) {

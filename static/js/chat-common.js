@@ -167,5 +167,13 @@ window.HelpdeskChat = (function () {
     Array.from(this.pending.keys()).forEach(function (id) { self.flushOne(id); });
   };
 
-  return { Thread: Thread, typingNotifier: typingNotifier, typingIndicator: typingIndicator, bindComposer: bindComposer };
+  // One Socket.IO connection per console page, shared by the presence heartbeat, the
+  // inbox and the conversation view.
+  let agentSocket = null;
+  function socket() {
+    if (!agentSocket) agentSocket = io({ transports: ["websocket", "polling"] });
+    return agentSocket;
+  }
+
+  return { socket: socket, Thread: Thread, typingNotifier: typingNotifier, typingIndicator: typingIndicator, bindComposer: bindComposer };
 })();

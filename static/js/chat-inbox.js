@@ -2,7 +2,7 @@
 "use strict";
 
 (function () {
-  const socket = io({ transports: ["websocket", "polling"] });
+  const socket = HelpdeskChat.socket();
   let queued = false;
   function refresh() {
     if (queued) return;

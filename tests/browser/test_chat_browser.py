@@ -22,6 +22,8 @@ def test_buyer_and_agent_chat_with_the_order_beside(browser, app, serve, make_ag
         buyer.get_by_label("Message").fill(evil)
         buyer.get_by_role("button", name="Send").click()
         expect(buyer.locator("#messages li.msg.buyer .body")).to_have_text([evil])
+        expect(buyer.locator("#queue-note")).to_have_text(
+            "No one is available right now. Leave your message: we keep it and answer you by e-mail.")
 
         agent = agent_ctx.new_page()
         agent.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -40,11 +42,43 @@ def test_buyer_and_agent_chat_with_the_order_beside(browser, app, serve, make_ag
 
         expect(buyer.locator("#messages .body")).to_have_text([evil, "Lamento muito! Enviamos outra hoje."])
         expect(buyer.locator("#chat-agent")).to_contain_text("Lukas")
+        expect(buyer.locator("#queue-note")).to_be_hidden()
         expect(agent.locator("#messages li.mine .seen-mark")).to_have_text([" · seen"])  # the buyer read the reply
         buyer.reload()
         expect(buyer.locator("#messages .body")).to_have_text([evil, "Lamento muito! Enviamos outra hoje."])
         assert buyer.locator("#messages img").count() == 0 and agent.locator("#messages img").count() == 0
         assert dialogs == []
+    finally:
+        buyer_ctx.close()
+        agent_ctx.close()
+
+
+def test_an_available_agent_is_assigned_the_chat_round_robin(browser, app, serve, make_agent, order):
+    make_agent(email="lukas@test.example", name="Lukas")
+    server = serve(app)
+    buyer_ctx = browser.new_context(base_url=server.url, locale="pt-PT")
+    agent_ctx = browser.new_context(base_url=server.url)
+    try:
+        agent = agent_ctx.new_page()
+        agent.goto("/login")
+        agent.get_by_label("E-mail").fill("lukas@test.example")
+        agent.get_by_label("Password").fill("correct horse battery")
+        agent.get_by_role("button", name="Sign in").click()
+        agent.get_by_label("Chat status").select_option("available")
+        expect(agent.locator("#chat-load")).to_have_text("0/5 open")
+
+        buyer = buyer_ctx.new_page()
+        buyer.goto("/chat/?order=5001")
+        buyer.get_by_label("E-mail").fill("ana@example.pt")
+        buyer.get_by_role("button", name="Start chat").click()
+        buyer.get_by_label("Message").fill("Olá?")
+        buyer.get_by_role("button", name="Send").click()
+        expect(buyer.locator("#chat-agent")).to_have_text("You are chatting with Lukas")
+        expect(agent.locator("#assigned-toast")).to_contain_text("New chat for you: Ana Sousa")
+        expect(agent.locator("#chat-load")).to_have_text("1/5 open")
+        agent.locator("#assigned-toast a").click()
+        expect(agent.locator("#messages .body")).to_have_text(["Olá?"])
+        expect(agent.locator("#assignee")).to_have_text("Lukas")
     finally:
         buyer_ctx.close()
         agent_ctx.close()

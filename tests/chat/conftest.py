@@ -90,10 +90,11 @@ def start_chat(live, start_chat_at):
 
 @pytest.fixture
 def agent_session_at(make_agent):
-    """``agent_session_at(url, email) -> requests.Session`` signed in through the real login form."""
+    """``agent_session_at(url, email, name, **agent_fields) -> requests.Session`` signed in
+    through the real login form."""
 
-    def sign_in(url, email="agent@test.example", name="Lukas"):
-        make_agent(email=email, name=name)
+    def sign_in(url, email="agent@test.example", name="Lukas", **fields):
+        make_agent(email=email, name=name, **fields)
         http = requests.Session()
         page = http.get(f"{url}/login", timeout=10).text
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
@@ -108,4 +109,4 @@ def agent_session_at(make_agent):
 @pytest.fixture
 def agent_session(live, agent_session_at):
     """:func:`agent_session_at` on the test's live server."""
-    return lambda email="agent@test.example", name="Lukas": agent_session_at(live, email, name)
+    return lambda email="agent@test.example", name="Lukas", **fields: agent_session_at(live, email, name, **fields)
