@@ -19,6 +19,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from chat import routing, service
+from chat.attachments import attachment_payload
 from chat.models import Conversation, Message
 from chat.tokens import read_buyer_token
 from helpdesk.extensions import db
@@ -40,6 +41,7 @@ def message_payload(message: Message) -> dict:
         "agent_name": message.agent.display_name if message.agent else None,
         "internal": message.internal,
         "body": message.body,
+        "attachments": [attachment_payload(a) for a in message.attachments],
         "created_at": message.created_at.isoformat(),
     }
 
@@ -212,12 +214,12 @@ def send(data):
     if session.get("chat_role") == "buyer":
         conversation = _buyer_conversation()
         message, created = service.post_message(conversation, sender="buyer", body=data.get("body"),
-                                                client_id=data.get("client_id"))
+                                                client_id=data.get("client_id"), attachments=data.get("attachments"))
     else:
         conversation = service.find_conversation(data.get("conversation"))
         message, created = service.post_message(conversation, sender="agent", body=data.get("body"),
                                                 client_id=data.get("client_id"), agent=_agent(),
-                                                internal=_flag(data, "internal"))
+                                                internal=_flag(data, "internal"), attachments=data.get("attachments"))
     if created:
         _broadcast(conversation, message)
         if conversation.assignee_id is None and message.sender == "buyer":

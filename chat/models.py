@@ -105,6 +105,7 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     message: Mapped[Message | None] = relationship(back_populates="attachments")
+    agent: Mapped[Agent | None] = relationship()
 
 
 class CannedReply(db.Model):

@@ -2,19 +2,23 @@
 conversation view. Messages themselves travel over Socket.IO (``chat.events``)."""
 from __future__ import annotations
 
-from flask import abort, current_app, jsonify, make_response, render_template, request
+from flask import abort, current_app, jsonify, make_response, render_template, request, send_file
 from flask_login import current_user, login_required
+from flask_wtf.csrf import validate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms import ValidationError
 
 from chat import bp, service
+from chat.attachments import INLINE_TYPES, accept_upload, attachment_for_link, attachment_payload
 from chat.macros import render_canned
 from chat.models import CannedReply, Conversation
-from chat.tokens import issue_buyer_token
+from chat.tokens import issue_buyer_token, read_buyer_token
 from helpdesk.console.routes import ORDER_DETAIL
 from helpdesk.errors import error_response
 from helpdesk.extensions import CONTENT_SECURITY_POLICY, csrf, db, limiter, talisman
 from helpdesk.models import Agent, Order
+from helpdesk.storage import storage
 from helpdesk.text import has_control_characters
 from helpdesk.validation import InvalidInput, clean_email
 
@@ -125,3 +129,61 @@ def canned(public_id: str, reply_id: int):
     found = conversation_or_404(public_id)
     reply = db.session.get(CannedReply, reply_id) or abort(404)
     return jsonify(text=render_canned(reply.body, found, current_user))
+
+
+def _uploader(conversation: Conversation) -> str | None:
+    """Who may upload to ``conversation`` on this request: ``"buyer"`` with the
+    conversation's token (``Authorization: Bearer ...``), ``"agent"`` when signed in with a
+    valid CSRF token (``X-CSRFToken``), else ``None``."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return "buyer" if read_buyer_token(token.strip()) == conversation.public_id else None
+    if current_user.is_authenticated:
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except ValidationError:
+            return None
+        return "agent"
+    return None
+
+
+@bp.post("/api/conversations/<public_id>/attachments")
+@csrf.exempt  # buyers authenticate with their bearer token; agents' CSRF is checked in _uploader
+@limiter.limit(lambda: current_app.config["CHAT_START_RATE_LIMIT"])
+def upload(public_id: str):
+    """Upload one file (multipart field ``file``) to send in a message; answers
+    ``201 {"attachment": {...}}``. The type is decided by the content (images, PDF)."""
+    try:
+        found = service.find_conversation(public_id)
+    except service.ConversationNotFound:
+        return error_response(404, "not_found", "There is no such conversation.")
+    uploader = _uploader(found)
+    if uploader is None:
+        return error_response(403, "forbidden", "You may not send files to this conversation.")
+    file = request.files.get("file")
+    if file is None:
+        return error_response(400, "no_file", "Choose a file to send.")
+    data = file.stream.read(current_app.config["CHAT_ATTACHMENT_MAX_BYTES"] + 1)
+    try:
+        attachment = accept_upload(found, data=data, filename=file.filename, uploader=uploader,
+                                   agent=current_user if uploader == "agent" else None)
+    except service.ChatError as exc:
+        status = {"file_too_large": 413, "unsupported_type": 415}.get(exc.code, 400)
+        return error_response(status, exc.code, str(exc))
+    return jsonify(attachment=attachment_payload(attachment, with_url=False)), 201
+
+
+@bp.get("/attachments/<public_id>")
+@talisman(content_security_policy=None)
+def attachment(public_id: str):
+    """A sent attachment, for whoever holds its signed link (``?s=...``): images inline,
+    PDFs as a download; never sniffed (``nosniff``), sandboxed, private to caches."""
+    found = attachment_for_link(public_id, request.args.get("s")) if len(public_id) <= 32 else None
+    if found is None:
+        abort(404)
+    path = storage().path(found.storage_key)
+    response = send_file(path, mimetype=found.content_type, download_name=found.filename,
+                         as_attachment=found.content_type not in INLINE_TYPES, max_age=3600, conditional=True)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -64,17 +64,22 @@ class AgentNotFound(ChatError):
     code = "agent_not_found"
 
 
-def clean_body(body: object) -> str:
-    """The text of a message: a string, not blank, at most :data:`MAX_MESSAGE_LENGTH`
-    characters, without control characters other than newlines and tabs. Never truncated.
+def clean_body(body: object, *, may_be_empty: bool = False) -> str:
+    """The text of a message: a string, not blank (unless ``may_be_empty``: a message
+    carrying attachments), at most :data:`MAX_MESSAGE_LENGTH` characters, without control
+    characters other than newlines and tabs. Never truncated.
 
     Raises:
         EmptyMessage, MessageTooLong, ChatError: as named.
     """
+    if body is None and may_be_empty:
+        body = ""
     if not isinstance(body, str):
         raise ChatError("A message must be text.")
     text = body.replace("\r\n", "\n").replace("\r", "\n").strip()
     if is_blank(text):
+        if may_be_empty:
+            return ""
         raise EmptyMessage("The message is empty.")
     if len(text) > MAX_MESSAGE_LENGTH:
         raise MessageTooLong(f"The message is {len(text):,} characters long; the limit is {MAX_MESSAGE_LENGTH:,}.")
@@ -143,8 +148,13 @@ def find_conversation(public_id: object) -> Conversation:
 
 
 def post_message(conversation: Conversation, *, sender: str, body: object, client_id: object,
-                 agent: Agent | None = None, internal: bool = False) -> tuple[Message, bool]:
+                 agent: Agent | None = None, internal: bool = False,
+                 attachments: object = None) -> tuple[Message, bool]:
     """Store a message exactly once and give it the conversation's next sequence number.
+
+    ``attachments`` is a list of public ids of files this side uploaded to this
+    conversation and has not sent yet (see :mod:`chat.attachments`); with attachments
+    the text may be empty.
 
     The sequence number comes from one atomic ``UPDATE ... RETURNING`` on the conversation
     row, so concurrent senders (even in other processes) never share a number. A buyer's
@@ -155,13 +165,17 @@ def post_message(conversation: Conversation, *, sender: str, body: object, clien
         and the stored message is returned unchanged.
 
     Raises:
-        EmptyMessage, MessageTooLong, InvalidClientId, ChatError: see :func:`clean_body`.
+        EmptyMessage, MessageTooLong, InvalidClientId, ChatError: see :func:`clean_body`
+            and :func:`chat.attachments.pending_attachments`.
     """
+    from chat.attachments import pending_attachments
+
     client_id = clean_client_id(client_id)
     existing = _message_by_client_id(conversation, sender, client_id)
     if existing is not None:
         return existing, False
-    text = clean_body(body)
+    files = pending_attachments(conversation, attachments, sender)
+    text = clean_body(body, may_be_empty=bool(files))
     now = utcnow()
     values = {"last_seq": Conversation.last_seq + 1, "updated_at": now}
     if conversation.status == "closed" and not internal:
@@ -170,7 +184,8 @@ def post_message(conversation: Conversation, *, sender: str, body: object, clien
         update(Conversation).where(Conversation.id == conversation.id).values(**values).returning(Conversation.last_seq)
     ).scalar_one()
     message = Message(conversation_id=conversation.id, seq=seq, client_id=client_id, sender=sender,
-                      agent=agent, internal=internal and sender == "agent", body=text, created_at=now)
+                      agent=agent, internal=internal and sender == "agent", body=text, created_at=now,
+                      attachments=files)
     db.session.add(message)
     try:
         db.session.commit()

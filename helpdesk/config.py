@@ -97,5 +97,8 @@ def from_environment(instance_path: str, environ: dict[str, str] | None = None) 
         "SESSION_COOKIE_SECURE": mode == "production",
         "REMEMBER_COOKIE_SECURE": mode == "production",
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
+        # Chat attachments (images, PDF): bytes per file, and where they are kept (never under static/).
+        "CHAT_ATTACHMENT_MAX_BYTES": int(env.get("CHAT_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
+        "ATTACHMENT_DIR": env.get("ATTACHMENT_DIR") or str(Path(instance_path) / "attachments"),
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
     }

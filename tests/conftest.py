@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 import uuid
 from datetime import datetime, timezone
@@ -69,6 +70,7 @@ def postgres_database():
 def build_app(url: str, **config):
     """A migrated app on ``url``; ``config`` overrides the test defaults."""
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret",
+                      "ATTACHMENT_DIR": tempfile.mkdtemp(prefix="helpdesk-attachments-"),
                       "LOGIN_RATE_LIMIT": "1000 per minute", "CHAT_START_RATE_LIMIT": "1000 per minute", **config})
     with app.app_context():
         from flask_migrate import upgrade

@@ -55,6 +55,11 @@
     });
   });
 
+  HelpdeskChat.bindAttach(document.getElementById("attach"),
+    "/chat/api/conversations/" + encodeURIComponent(id) + "/attachments",
+    { "X-CSRFToken": document.querySelector("meta[name=csrf-token]").content }, thread,
+    function (error) { thread.onError(error); });
+
   const transfer = document.getElementById("transfer");
   transfer.addEventListener("change", function () {
     if (!transfer.value) return;

@@ -80,6 +80,9 @@
       thread.send(text);
       closedNote.hidden = true;
     }, stopTyping);
+    HelpdeskChat.bindAttach(document.getElementById("attach"),
+      "/chat/api/conversations/" + encodeURIComponent(session.conversation) + "/attachments",
+      { Authorization: "Bearer " + session.token }, thread, function (error) { showError(errorBox, error); });
     document.getElementById("new-chat").addEventListener("click", function () {
       forget();
       socket.disconnect();

@@ -69,6 +69,43 @@ window.HelpdeskChat = (function () {
     });
   }
 
+  // An attachment: images as a thumbnail linking to the file, PDFs as a named link. The
+  // server decided the type from the content; names are shown as text.
+  function attachmentLink(a) {
+    const link = document.createElement("a");
+    link.className = "attachment";
+    link.href = a.url;
+    link.target = "_blank";
+    link.rel = "noopener";
+    if (a.content_type.indexOf("image/") === 0) {
+      const image = document.createElement("img");
+      image.src = a.url;
+      image.alt = a.name;
+      link.append(image);
+    } else {
+      link.textContent = "📄 " + a.name + " (" + Math.max(1, Math.round(a.size / 1024)) + " KB)";
+    }
+    return link;
+  }
+
+  // Upload a file to the conversation, then send it as a message. headers carry the
+  // buyer's token or the agent's CSRF token.
+  function bindAttach(input, url, headers, thread, onError) {
+    input.addEventListener("change", function () {
+      const file = input.files[0];
+      input.value = "";
+      if (!file) return;
+      const form = new FormData();
+      form.append("file", file);
+      fetch(url, { method: "POST", headers: headers, body: form }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          if (!response.ok) { onError(data.error || { message: response.statusText }); return; }
+          thread.send("", { attachments: [data.attachment.id] }, "📎 " + data.attachment.name);
+        });
+      }).catch(function () { onError(null); });
+    });
+  }
+
   // A conversation view: keeps messages in seq order, resends unacknowledged ones with
   // their client_id after a reconnect (the server stores each once), and asks for
   // everything after the last seq it saw whenever the connection comes back.
@@ -101,6 +138,7 @@ window.HelpdeskChat = (function () {
     body.dir = "auto";
     body.textContent = m.body;
     item.append(meta, body);
+    (m.attachments || []).forEach(function (a) { item.append(attachmentLink(a)); });
     const pending = this.pending.get(m.client_id);
     if (pending && pending.element) pending.element.remove();
     const after = Array.from(this.list.children).find(function (li) { return Number(li.dataset.seq) > m.seq; });
@@ -133,12 +171,12 @@ window.HelpdeskChat = (function () {
     });
   };
 
-  Thread.prototype.send = function (text, extra) {
+  Thread.prototype.send = function (text, extra, label) {
     const clientId = newClientId();
     const element = document.createElement("li");
     element.className = "msg pending mine";
     element.dir = "auto";
-    element.textContent = text;
+    element.textContent = label || text;
     this.list.append(element);
     this.pending.set(clientId, { body: text, extra: extra || {}, element: element });
     this.flushOne(clientId);
@@ -175,5 +213,5 @@ window.HelpdeskChat = (function () {
     return agentSocket;
   }
 
-  return { socket: socket, Thread: Thread, typingNotifier: typingNotifier, typingIndicator: typingIndicator, bindComposer: bindComposer };
+  return { socket: socket, bindAttach: bindAttach, Thread: Thread, typingNotifier: typingNotifier, typingIndicator: typingIndicator, bindComposer: bindComposer };
 })();

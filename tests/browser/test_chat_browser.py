@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.chat.test_attachments import PNG
+
 expect.set_options(timeout=15_000)
 
 
@@ -79,6 +81,15 @@ def test_an_available_agent_is_assigned_the_chat_round_robin(browser, app, serve
         agent.locator("#assigned-toast a").click()
         expect(agent.locator("#messages .body")).to_have_text(["Olá?"])
         expect(agent.locator("#assignee")).to_have_text("Lukas")
+
+        buyer.get_by_label("Attach a photo or PDF").set_input_files(
+            {"name": "partida.png", "mimeType": "image/png", "buffer": PNG})
+        expect(agent.locator("#messages img")).to_have_attribute("alt", "partida.png")
+        assert agent.locator("#messages img").evaluate("img => img.complete && img.naturalWidth") == 1
+        buyer.get_by_label("Attach a photo or PDF").set_input_files(
+            {"name": "page.png", "mimeType": "image/png", "buffer": b"<script>alert(1)</script>"})
+        expect(buyer.locator("#send-error")).to_have_text(
+            "Only images (PNG, JPEG, GIF, WebP) and PDF files can be sent.")
     finally:
         buyer_ctx.close()
         agent_ctx.close()
