@@ -3,29 +3,17 @@ to one and an agent to the other talk normally, every message delivered once and
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 import redis
 
 from tests.chat.conftest import Client
 from tests.conftest import unavailable
+from tests.processes import server_env, start_server, stop, wait_healthy
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 MESSAGES = 1000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -42,33 +30,16 @@ def two_processes(app, redis_url, tmp_path):
     """Two `flask run` processes on the test database, joined by the Redis queue."""
     if app.config["BACKEND"] != "postgresql":
         pytest.skip("several processes share a server database, not an SQLite file")
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SOCKETIO_MESSAGE_QUEUE": redis_url,
-           "SECRET_KEY": app.config["SECRET_KEY"], "CHAT_EVENT_RATE_LIMIT": "100000 per minute",
-           "CHAT_START_RATE_LIMIT": "1000 per minute", "LOG_LEVEL": "WARNING", "FLASK_APP": "wsgi",
-           "HELPDESK_INSTANCE_PATH": str(tmp_path),
-           "SOCKETIO_CHANNEL": f"helpdesk-test-{uuid.uuid4().hex}"}  # other runs on this Redis stay apart
-    urls, processes = [], []
-    for _ in range(2):
-        port = free_port()
-        processes.append(subprocess.Popen([sys.executable, "-m", "flask", "run", "--port", str(port)], cwd=ROOT,
-                                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        urls.append(f"http://127.0.0.1:{port}")
+    env = server_env(app, tmp_path, SOCKETIO_MESSAGE_QUEUE=redis_url, CHAT_EVENT_RATE_LIMIT="100000 per minute",
+                     CHAT_START_RATE_LIMIT="1000 per minute",
+                     SOCKETIO_CHANNEL=f"helpdesk-test-{uuid.uuid4().hex}")  # other runs on this Redis stay apart
+    processes, urls = zip(*(start_server(env) for _ in range(2)))
     try:
         for url in urls:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(url + "/healthz", timeout=1)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
+            wait_healthy(url)
         yield urls
     finally:
-        for process in processes:
-            process.terminate()
-            process.wait(10)
+        stop(processes)
 
 
 def test_buyer_on_one_process_and_agent_on_another(two_processes, order, start_chat_at, agent_session_at):
