@@ -11,6 +11,7 @@ from wtforms import ValidationError
 
 from chat import bp, service
 from chat.attachments import INLINE_TYPES, accept_upload, attachment_for_link, attachment_payload
+from chat.identity import IdentityRejected, verify_buyer
 from chat.macros import render_canned
 from chat.models import CannedReply, Conversation
 from chat.tokens import issue_buyer_token, read_buyer_token
@@ -30,7 +31,9 @@ INBOX_TABS = ("unassigned", "mine", "all", "closed")
 def buyer_page():
     """The buyer's chat page, also shown in the widget's iframe on the seller's storefront:
     only the origins in ``CHAT_WIDGET_ORIGINS`` may frame it (CSP ``frame-ancestors``)."""
-    response = make_response(render_template("chat/buyer.html", order_number=request.args.get("order", "")[:100]))
+    identity = {key: request.args.get(key, "")[:200] for key in ("store", "buyer_id", "buyer_hash", "email", "name")}
+    response = make_response(render_template("chat/buyer.html", order_number=request.args.get("order", "")[:100],
+                                             identity=identity))
     ancestors = " ".join(["'self'", *current_app.config["CHAT_WIDGET_ORIGINS"]])
     policy = {**CONTENT_SECURITY_POLICY, "frame-ancestors": ancestors}
     response.headers["Content-Security-Policy"] = "; ".join(f"{key} {value}" for key, value in policy.items())
@@ -41,15 +44,24 @@ def buyer_page():
 @csrf.exempt  # anonymous: no cookie grants anything here; the answer is a token for this caller only
 @limiter.limit(lambda: current_app.config["CHAT_START_RATE_LIMIT"])
 def start():
-    """Start a conversation: JSON ``{"email", "name"?, "order_number"?, "language"?}`` →
-    ``{"conversation", "token"}``; the token opens the Socket.IO connection."""
+    """Start a conversation: JSON ``{"email", "name"?, "order_number"?}``, and for a buyer
+    signed in on the storefront ``{"store", "buyer_id", "buyer_hash"}`` (see
+    :mod:`chat.identity`; then ``email`` is optional) → ``201 {"conversation", "token"}``;
+    the token opens the Socket.IO connection."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return error_response(400, "bad_request", "Send a JSON object with your e-mail address.")
+    verified = None
     try:
-        email = clean_email(str(data.get("email") or ""))
+        if "buyer_hash" in data:
+            verified = verify_buyer(data.get("store"), data.get("buyer_id"), data.get("buyer_hash"))
+        email = data.get("email")
+        if email or not verified:
+            email = clean_email(str(email or ""))
     except InvalidInput:
         return error_response(400, "invalid_email", "Please enter a valid e-mail address.")
+    except IdentityRejected as exc:
+        return error_response(403, exc.code, str(exc))
     name, order_number = data.get("name") or "", data.get("order_number") or ""
     if isinstance(order_number, int) and not isinstance(order_number, bool):
         order_number = str(order_number)  # {"order_number": 1001} means "1001"
@@ -59,7 +71,7 @@ def start():
         return error_response(400, "bad_order_number", "The order number must be text of at most 100 characters.")
     try:
         conversation = service.start_conversation(email=email, name=name, order_number=order_number or None,
-                                                  language=request.accept_languages.best or None)
+                                                  language=request.accept_languages.best or None, verified=verified)
     except service.ChatError as exc:
         return error_response(404 if isinstance(exc, service.BuyerNotIdentified) else 400, exc.code, str(exc))
     return jsonify(conversation=conversation.public_id, token=issue_buyer_token(conversation.public_id)), 201

@@ -14,7 +14,7 @@ from helpdesk.console.queries import order_number_variants
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.marketplace.sync import normalise_email
-from helpdesk.models import Agent, Customer, Order
+from helpdesk.models import Agent, Customer, CustomerAccount, Order, Store
 from helpdesk.text import has_control_characters, is_blank
 
 MAX_MESSAGE_LENGTH = 5000
@@ -50,6 +50,10 @@ class AlreadyClaimed(ChatError):
 
 class BuyerNotIdentified(ChatError):
     code = "not_identified"
+
+
+class NoEmail(ChatError):
+    code = "invalid_email"
 
 
 class SignedOut(ChatError):
@@ -100,31 +104,48 @@ def clean_client_id(client_id: object) -> str:
     return client_id
 
 
-def start_conversation(*, email: str, name: str = "", order_number: str | None = None,
-                       language: str | None = None) -> Conversation:
-    """Open a conversation for a buyer who gave an e-mail address and, optionally, the
-    number of one of their orders.
+def start_conversation(*, email: str | None, name: str = "", order_number: str | None = None,
+                       language: str | None = None,
+                       verified: tuple[Store, CustomerAccount | None] | None = None) -> Conversation:
+    """Open a conversation for a buyer.
 
-    With an order number the buyer is identified: the order must exist with that e-mail,
-    and the conversation shows it and its buyer to the agent. Without one, the e-mail is
-    kept as the buyer said it and links to no stored buyer (anyone can type an address).
+    Identification, strongest first:
+
+    - ``verified``: the store and account from :func:`chat.identity.verify_buyer` (a buyer
+      signed in on the storefront). The account's buyer and orders are shown; ``email``
+      may be omitted when the stored buyer has one.
+    - ``order_number`` with ``email``: the order must exist with that e-mail; the
+      conversation shows it and its buyer.
+    - ``email`` alone: kept as the buyer said it, linked to no stored buyer (anyone can
+      type an address).
+
+    An order number is always checked against the identified buyer.
 
     Raises:
-        BuyerNotIdentified: no order with that number belongs to that e-mail address.
+        BuyerNotIdentified: no order with that number belongs to that buyer.
+        NoEmail: there is no e-mail address to answer to.
     """
-    email = normalise_email(email)
-    conversation = Conversation(buyer_email=email, buyer_name=" ".join((name or "").split()), buyer_language=language)
+    conversation = Conversation(buyer_name=" ".join((name or "").split()), buyer_language=language)
+    if verified:
+        conversation.store, account = verified
+        if account:
+            conversation.customer = account.customer
+            email = email or account.customer.email
+    if not email:
+        raise NoEmail("Please enter a valid e-mail address.")
+    conversation.buyer_email = email = normalise_email(email)
     if order_number:
-        order = db.session.scalar(
-            select(Order)
-            .join(Customer, Order.customer_id == Customer.id)
-            .where(Order.number.in_(order_number_variants(order_number.strip())), Customer.email == email)
-            .order_by(Order.placed_at.desc())
-        )
+        stmt = select(Order).where(Order.number.in_(order_number_variants(order_number.strip())))
+        if conversation.customer:
+            stmt = stmt.where(Order.customer_id == conversation.customer.id)
+        else:
+            stmt = stmt.join(Customer, Order.customer_id == Customer.id).where(Customer.email == email)
+        order = db.session.scalar(stmt.order_by(Order.placed_at.desc()))
         if order is None:
             raise BuyerNotIdentified("We found no order with that number for that e-mail address.")
         conversation.order, conversation.customer, conversation.store = order, order.customer, order.store
-        conversation.buyer_name = conversation.buyer_name or order.customer.name
+    if conversation.customer:
+        conversation.buyer_name = conversation.buyer_name or conversation.customer.name
     db.session.add(conversation)
     db.session.commit()
     return conversation

@@ -128,6 +128,21 @@ def stores_list():
                                "synced_until": store.synced_until.isoformat() if store.synced_until else None}))
 
 
+@stores_cli.command("identity-secret")
+@click.argument("store_ref", metavar="STORE")
+@click.option("--rotate", is_flag=True, help="Replace the secret (buyers signed with the old one are refused).")
+def stores_identity_secret(store_ref, rotate):
+    """Print the secret the store's server signs buyer ids with for the chat widget
+    (hex HMAC-SHA256 of the buyer id), creating it on first use."""
+    from chat.identity import new_identity_secret
+
+    store = find_store(store_ref)
+    if rotate or not store.identity_secret:
+        store.identity_secret = new_identity_secret()
+        db.session.commit()
+    click.echo(store.identity_secret)
+
+
 def find_store(ref: str) -> Store:
     """A store by id or exact name.
 

@@ -90,25 +90,36 @@
     });
   }
 
-  startForm.addEventListener("submit", function (event) {
-    event.preventDefault();
+  // A buyer signed in on the storefront: the widget passes the store's signed identity.
+  const page = document.getElementById("chat-buyer").dataset;
+  const identity = page.buyerHash ? { store: page.store, buyer_id: page.buyerId, buyer_hash: page.buyerHash } : null;
+
+  function start(body) {
     const error = document.getElementById("start-error");
     error.hidden = true;
-    const body = {
-      email: startForm.email.value, name: startForm.name.value, order_number: startForm.order_number.value,
-    };
     fetch("/chat/api/conversations", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
     }).then(function (response) {
       return response.json().then(function (data) {
         if (!response.ok) { showError(error, data.error); return; }
-        const session = { conversation: data.conversation, token: data.token };
+        const session = { conversation: data.conversation, token: data.token, buyer: identity && identity.buyer_id };
         remember(session);
         enter(session);
       });
     }).catch(function () { showError(error, null); });
+  }
+
+  startForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    start(Object.assign({
+      email: startForm.email.value, name: startForm.name.value, order_number: startForm.order_number.value,
+    }, identity || {}));
   });
 
   const session = saved();
-  if (session && session.token) enter(session);
+  if (session && session.token && (!identity || session.buyer === identity.buyer_id)) {
+    enter(session);
+  } else if (identity) {
+    start(Object.assign({ email: page.email, name: page.name, order_number: page.order }, identity));
+  }
 })();

@@ -2,13 +2,20 @@
 //   <script src="https://helpdesk.example.com/static/js/widget.js" data-order="1001" async></script>
 // It adds a "Chat with us" button that opens the helpdesk's chat page in an iframe
 // (the helpdesk must list the storefront's origin in CHAT_WIDGET_ORIGINS).
+// For a buyer signed in on the storefront, the store's server also renders
+//   data-store="<helpdesk store id>" data-buyer-id="<its customer id>"
+//   data-buyer-hash="<hex HMAC-SHA256 of the customer id with the store's identity secret>"
+// (and optionally data-email, data-name): the chat then starts verified, with no form.
 "use strict";
 
 (function () {
   const script = document.currentScript;
   if (!script) return;
   const origin = new URL(script.src).origin;
-  const order = script.dataset.order || "";
+  const params = new URLSearchParams();
+  ["order", "store", "buyerId", "buyerHash", "email", "name"].forEach(function (key) {
+    if (script.dataset[key]) params.set(key.replace(/[A-Z]/g, function (c) { return "_" + c.toLowerCase(); }), script.dataset[key]);
+  });
   const label = script.dataset.label || "Chat with us";
 
   const button = document.createElement("button");
@@ -24,7 +31,7 @@
     if (!frame) {
       frame = document.createElement("iframe");
       frame.title = label;
-      frame.src = origin + "/chat/" + (order ? "?order=" + encodeURIComponent(order) : "");
+      frame.src = origin + "/chat/" + (params.toString() ? "?" + params.toString() : "");
       frame.style.cssText = "position:fixed;bottom:76px;right:20px;z-index:2147483647;width:min(380px,calc(100vw - 40px));" +
         "height:min(560px,calc(100vh - 100px));border:1px solid #dde1e8;border-radius:12px;background:#fff;" +
         "box-shadow:0 4px 16px rgba(0,0,0,.2)";

@@ -85,7 +85,7 @@ def test_an_available_agent_is_assigned_the_chat_round_robin(browser, app, serve
         buyer.get_by_label("Attach a photo or PDF").set_input_files(
             {"name": "partida.png", "mimeType": "image/png", "buffer": PNG})
         expect(agent.locator("#messages img")).to_have_attribute("alt", "partida.png")
-        assert agent.locator("#messages img").evaluate("img => img.complete && img.naturalWidth") == 1
+        agent.wait_for_function("() => document.querySelector('#messages img').naturalWidth === 1")  # it loads
         buyer.get_by_label("Attach a photo or PDF").set_input_files(
             {"name": "page.png", "mimeType": "image/png", "buffer": b"<script>alert(1)</script>"})
         expect(buyer.locator("#send-error")).to_have_text(
@@ -120,6 +120,45 @@ def test_the_widget_opens_the_chat_on_a_storefront(browser, app, serve, order):
         chat.get_by_label("Message").fill("Olá do site da loja")
         chat.get_by_role("button", name="Send").click()
         expect(chat.locator("#messages .body")).to_have_text(["Olá do site da loja"])
+    finally:
+        context.close()
+
+
+def test_a_buyer_signed_in_on_the_storefront_chats_without_a_form(browser, app, serve, order):
+    from flask import Flask
+    from sqlalchemy import select
+
+    from chat.identity import buyer_hash
+    from chat.models import Conversation
+    from helpdesk.extensions import db
+    from helpdesk.models import Store
+
+    store = db.session.scalar(select(Store))
+    store.identity_secret, store_id = "s3cret" * 8, store.id
+    db.session.commit()
+    helpdesk = serve(app).url
+    storefront = Flask("storefront")
+
+    @storefront.get("/")
+    def shop_page():  # the store's server signs the signed-in customer's id (7: Ana's Shopify id)
+        return (f'<!doctype html><html><body><script src="{helpdesk}/static/js/widget.js" data-store="{store_id}" '
+                f'data-buyer-id="7" data-buyer-hash="{buyer_hash("s3cret" * 8, "7")}" async></script></body></html>')
+
+    shop = serve(storefront).url.replace("127.0.0.1", "localhost")
+    app.config["CHAT_WIDGET_ORIGINS"] = [shop]
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(shop + "/")
+        page.get_by_role("button", name="Chat with us").click()
+        chat = page.frame_locator("iframe[title='Chat with us']")
+        chat.get_by_label("Message").fill("Olá, sou a Ana")
+        chat.get_by_role("button", name="Send").click()
+        expect(chat.locator("#messages .body")).to_have_text(["Olá, sou a Ana"])
+        expect(chat.locator("#chat-start")).to_be_hidden()
+        conversation = db.session.scalar(select(Conversation))
+        assert (conversation.customer.name, conversation.buyer_email) == ("Ana Sousa", "ana@example.pt")
+        db.session.rollback()
     finally:
         context.close()
 
