@@ -2,7 +2,8 @@
 conversation view. Messages themselves travel over Socket.IO (``chat.events``)."""
 from __future__ import annotations
 
-from flask import abort, current_app, jsonify, make_response, render_template, request, send_file
+from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import validate_csrf
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from chat.tokens import issue_buyer_token, read_buyer_token
 from helpdesk.console.routes import ORDER_DETAIL
 from helpdesk.errors import error_response
 from helpdesk.extensions import CONTENT_SECURITY_POLICY, csrf, db, limiter, talisman
+from helpdesk.mail import MailError, send_text
 from helpdesk.models import Agent, Order
 from helpdesk.storage import storage
 from helpdesk.text import has_control_characters
@@ -121,17 +123,44 @@ def conversation(public_id: str):
                            agents=agents)
 
 
+def transcript_text(conversation: Conversation, *, include_internal: bool) -> str:
+    """The conversation as plain text, times in the viewer's zone; internal notes (marked)
+    only when ``include_internal``."""
+    return render_template("chat/transcript.txt", conversation=conversation,
+                           messages=service.history(conversation, include_internal=include_internal))
+
+
 @bp.get("/conversations/<public_id>/transcript.txt")
 @login_required
 def transcript(public_id: str):
     """The conversation as plain text (internal notes marked), times in the agent's zone."""
     found = conversation_or_404(public_id)
-    text = render_template("chat/transcript.txt", conversation=found,
-                           messages=service.history(found, include_internal=True))
-    response = make_response(text)
+    response = make_response(transcript_text(found, include_internal=True))
     response.headers["Content-Type"] = "text/plain; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="chat-{found.public_id}.txt"'
     return response
+
+
+@bp.post("/conversations/<public_id>/transcript/email")
+@login_required
+def email_transcript(public_id: str):
+    """E-mail the transcript (form field ``to``): ``buyer`` gets it without internal notes,
+    ``me`` (the agent) with them. No other address can be typed in."""
+    found = conversation_or_404(public_id)
+    to = request.form.get("to")
+    if to not in ("buyer", "me") or (to == "buyer" and not found.buyer_email):
+        flash(_("Choose who gets the transcript: the buyer or you."), "error")
+        return redirect(url_for("chat.conversation", public_id=found.public_id))
+    address, name = (found.buyer_email, found.buyer_name) if to == "buyer" else (current_user.email,
+                                                                               current_user.display_name)
+    try:
+        send_text(address, _("Your conversation with us") if to == "buyer" else _("Chat transcript"),
+                  transcript_text(found, include_internal=to == "me"), to_name=name)
+    except MailError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("The transcript was sent to %(address)s.", address=address), "info")
+    return redirect(url_for("chat.conversation", public_id=found.public_id))
 
 
 @bp.get("/conversations/<public_id>/canned/<id:reply_id>")

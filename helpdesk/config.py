@@ -100,5 +100,11 @@ def from_environment(instance_path: str, environ: dict[str, str] | None = None) 
         # Chat attachments (images, PDF): bytes per file, and where they are kept (never under static/).
         "CHAT_ATTACHMENT_MAX_BYTES": int(env.get("CHAT_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
         "ATTACHMENT_DIR": env.get("ATTACHMENT_DIR") or str(Path(instance_path) / "attachments"),
+        "MAIL_SERVER": env.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_STARTTLS": env.get("MAIL_STARTTLS") == "1",
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": env.get("MAIL_FROM", "Helpdesk <helpdesk@localhost>"),
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
     }

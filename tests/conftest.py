@@ -193,3 +193,33 @@ def order(app):
         lines=(LineRecord("l1", "CUP-1", "Chávena azul", 3, Decimal("10.00"), Decimal("30.00")),)))
     db.session.commit()
     return "#5001"
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server (aiosmtpd) on a free port; the app sends its e-mail there.
+    ``smtp_server.messages`` holds what arrived, as :class:`email.message.EmailMessage`."""
+    import email
+    import email.policy
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        messages: list = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+            return "250 OK"
+
+    inbox = Inbox()
+    inbox.messages = []
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    yield inbox
+    controller.stop()
+    app.config.update(MAIL_SERVER="")

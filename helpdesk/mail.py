@@ -1,0 +1,52 @@
+"""Outgoing e-mail over SMTP (the notifications adapter of the design): plain-text
+messages built with the standard library's :mod:`email` and sent with :mod:`smtplib`.
+
+Settings: ``MAIL_SERVER`` (empty: e-mail is off), ``MAIL_PORT`` (25), ``MAIL_STARTTLS``
+(``1`` to upgrade the connection), ``MAIL_USERNAME`` / ``MAIL_PASSWORD`` (optional) and
+``MAIL_FROM``.
+"""
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from flask import current_app
+
+SMTP_TIMEOUT = 15  # seconds
+
+
+class MailError(RuntimeError):
+    """E-mail could not be sent; the message says why, for the person who asked."""
+
+
+def send_text(to: str, subject: str, body: str, *, to_name: str = "") -> str:
+    """Send a plain-text (UTF-8) e-mail to one address.
+
+    Returns:
+        The ``Message-ID`` given to the e-mail.
+
+    Raises:
+        MailError: e-mail is not configured, or the SMTP server refused or could not be
+            reached within :data:`SMTP_TIMEOUT` seconds.
+    """
+    config = current_app.config
+    if not config["MAIL_SERVER"]:
+        raise MailError("E-mail is not set up on this helpdesk (MAIL_SERVER is empty).")
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = formataddr((to_name, to))
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2].strip("> ") or None)
+    message.set_content(body)
+    try:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=SMTP_TIMEOUT) as smtp:
+            if config["MAIL_STARTTLS"]:
+                smtp.starttls()
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        current_app.logger.warning("smtp send failed: %s", exc)
+        raise MailError(f"The mail server did not take the e-mail ({exc.__class__.__name__}); try again later.") from exc
+    return message["Message-ID"]
