@@ -210,9 +210,12 @@ def _broadcast(conversation: Conversation, message: Message) -> None:
 
 @handler("message:send", role="any")
 def send(data):
-    """Store a message (once per ``client_id``), then acknowledge and broadcast it."""
+    """Store a message (once per ``client_id``), then acknowledge and broadcast it. A
+    buyer's first message (or one reopening a closed chat) puts it in the queue."""
+    was_closed = False
     if session.get("chat_role") == "buyer":
         conversation = _buyer_conversation()
+        was_closed = conversation.status == "closed"
         message, created = service.post_message(conversation, sender="buyer", body=data.get("body"),
                                                 client_id=data.get("client_id"), attachments=data.get("attachments"))
     else:
@@ -222,8 +225,8 @@ def send(data):
                                                 internal=_flag(data, "internal"), attachments=data.get("attachments"))
     if created:
         _broadcast(conversation, message)
-        if conversation.assignee_id is None and message.sender == "buyer":
-            _route()
+        if message.sender == "buyer" and conversation.assignee_id is None and (message.seq == 1 or was_closed):
+            _route()  # the conversation has just joined the queue
     return {"ok": True, "message": message_payload(message), "duplicate": not created}
 
 

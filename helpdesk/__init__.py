@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import socketio
 from flask import Flask, request
 from flask_login import current_user
 from flask_socketio import SocketIO
@@ -23,6 +24,7 @@ from helpdesk.extensions import (
 from helpdesk.routing import IdConverter
 
 ROOT = Path(__file__).resolve().parent.parent
+REDIS_MAX_CONNECTIONS = 2000
 UI_LOCALES = ("en",)
 
 
@@ -60,6 +62,20 @@ def _sqlite_pragmas(engine) -> None:
         # write would otherwise deadlock, and SQLite answers "database is locked" at once
         # instead of waiting out busy_timeout.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _message_queue(config) -> socketio.RedisManager | None:
+    """The Socket.IO manager that joins processes through Redis, or ``None`` (one process).
+
+    Built here rather than by Flask-SocketIO's ``message_queue=`` so Redis gets a pool
+    large enough for bursts: redis-py 8 raises instead of waiting when its default pool
+    of 100 connections is used up, and the emit would be dropped (seen at 500
+    conversations; see shared/notes/socketio-serving.md)."""
+    url = config["SOCKETIO_MESSAGE_QUEUE"]
+    if not url:
+        return None
+    return socketio.RedisManager(url, channel=config["SOCKETIO_CHANNEL"],
+                                 redis_options={"max_connections": REDIS_MAX_CONNECTIONS})
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -123,9 +139,8 @@ def create_app(config: dict | None = None) -> Flask:
     from chat import models as chat_models  # noqa: F401  (register the tables)
     from chat.events import register as register_chat_events
 
-    register_chat_events(
-        SocketIO(app, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"], channel=app.config["SOCKETIO_CHANNEL"])
-    )
+    register_chat_events(SocketIO(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+                                  client_manager=_message_queue(app.config)))
     from helpdesk import models  # noqa: F401  (register the tables with the metadata)
     from helpdesk.auth import bp as auth_bp
     from helpdesk.cli import register_cli

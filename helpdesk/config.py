@@ -81,6 +81,8 @@ def from_environment(instance_path: str, environ: dict[str, str] | None = None) 
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "SOCKETIO_CHANNEL": env.get("SOCKETIO_CHANNEL", "helpdesk-socketio"),
+        # "threading" for the development server and the tests; wsgi_gevent.py sets "gevent".
+        "SOCKETIO_ASYNC_MODE": env.get("SOCKETIO_ASYNC_MODE", "threading"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on 429
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
