@@ -17,16 +17,15 @@ import copy
 import logging
 import multiprocessing
 import os
-import platform
-import socket
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+from bench.common import free_port, machine, postgres_database, wait_for  # noqa: E402
 
 TOKEN = "bench-token"
 
@@ -62,23 +61,6 @@ def serve_sandbox(port: int, size: int) -> None:
     make_server("127.0.0.1", port, app, threaded=True).serve_forever()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("sandbox did not start")
-
-
 def time_sync(database_url: str, sandbox_url: str) -> tuple[int, float]:
     from flask_migrate import upgrade
 
@@ -104,21 +86,6 @@ def time_sync(database_url: str, sandbox_url: str) -> tuple[int, float]:
         return summary.created, elapsed
 
 
-def postgres_database(url: str):
-    import psycopg
-
-    name = f"helpdesk_bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(url, autocommit=True, connect_timeout=3)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    return admin, name, url.rsplit("/", 1)[0] + "/" + name
-
-
-def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({model}), Python {platform.python_version()}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="600 orders (under a minute)")
@@ -130,7 +97,7 @@ def main() -> None:
     port = free_port()
     sandbox = multiprocessing.Process(target=serve_sandbox, args=(port, size), daemon=True)
     sandbox.start()
-    wait_for(port)
+    wait_for(port, "sandbox")
     sandbox_url = f"http://127.0.0.1:{port}"
     print(f"machine: {machine()}")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
