@@ -26,6 +26,10 @@
     document.getElementById("claim").hidden = Boolean(c.assignee_id);
     document.getElementById("close").hidden = c.status === "closed";
     document.getElementById("reopen").hidden = c.status !== "closed";
+    // Anyone may answer (as in Zendesk), but say so when a colleague holds the chat.
+    const held = document.getElementById("held-by-other");
+    held.hidden = !c.assignee_id || String(c.assignee_id) === root.dataset.agentId;
+    held.textContent = held.dataset.label.replace("{name}", c.assignee || "");
   }
 
   socket.on("connect", function () {
@@ -90,5 +94,5 @@
   });
   HelpdeskChat.bindComposer(document.getElementById("composer"), box, errorBox, function (text) {
     thread.send(text, { internal: internal.checked });
-  }, stopTyping);
+  }, stopTyping, "helpdesk.draft." + id);
 })();

@@ -79,7 +79,7 @@
     HelpdeskChat.bindComposer(document.getElementById("composer"), box, errorBox, function (text) {
       thread.send(text);
       closedNote.hidden = true;
-    }, stopTyping);
+    }, stopTyping, "helpdesk.draft." + session.conversation);
     HelpdeskChat.bindAttach(document.getElementById("attach"),
       "/chat/api/conversations/" + encodeURIComponent(session.conversation) + "/attachments",
       { Authorization: "Bearer " + session.token }, thread, function (error) { showError(errorBox, error); });

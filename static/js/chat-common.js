@@ -50,8 +50,15 @@ window.HelpdeskChat = (function () {
   }
 
   // The composer: sends the trimmed text through send(text), then empties the box and
-  // stops the typing notice. Enter sends, Shift+Enter starts a new line.
-  function bindComposer(form, box, errorBox, send, stopTyping) {
+  // stops the typing notice. Enter sends, Shift+Enter starts a new line. What is being
+  // written is kept in this tab's session storage under draftKey, so a reload keeps it.
+  function bindComposer(form, box, errorBox, send, stopTyping, draftKey) {
+    function saveDraft() {
+      try { if (box.value) sessionStorage.setItem(draftKey, box.value); else sessionStorage.removeItem(draftKey); }
+      catch (e) { /* no storage: drafts are simply not kept */ }
+    }
+    try { if (!box.value) box.value = sessionStorage.getItem(draftKey) || ""; } catch (e) { /* as above */ }
+    box.addEventListener("input", saveDraft);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       errorBox.hidden = true;
@@ -59,6 +66,7 @@ window.HelpdeskChat = (function () {
       if (!text) return;
       send(text);
       box.value = "";
+      saveDraft();
       stopTyping();
     });
     box.addEventListener("keydown", function (event) {
@@ -176,6 +184,7 @@ window.HelpdeskChat = (function () {
     const element = document.createElement("li");
     element.className = "msg pending mine";
     element.dir = "auto";
+    element.dataset.state = this.list.dataset.sendingLabel || "…";
     element.textContent = label || text;
     this.list.append(element);
     this.pending.set(clientId, { body: text, extra: extra || {}, element: element });

@@ -46,8 +46,10 @@ def test_buyer_and_agent_chat_with_the_order_beside(browser, app, serve, make_ag
         expect(buyer.locator("#chat-agent")).to_contain_text("Lukas")
         expect(buyer.locator("#queue-note")).to_be_hidden()
         expect(agent.locator("#messages li.mine .seen-mark")).to_have_text([" · seen"])  # the buyer read the reply
+        buyer.get_by_label("Message").fill("Obrigada, e o rascunho?")  # not sent yet
         buyer.reload()
         expect(buyer.locator("#messages .body")).to_have_text([evil, "Lamento muito! Enviamos outra hoje."])
+        expect(buyer.get_by_label("Message")).to_have_value("Obrigada, e o rascunho?")  # the draft survived
         assert buyer.locator("#messages img").count() == 0 and agent.locator("#messages img").count() == 0
         assert dialogs == []
     finally:
