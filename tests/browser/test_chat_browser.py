@@ -97,25 +97,36 @@ def test_an_available_agent_is_assigned_the_chat_round_robin(browser, app, serve
         agent_ctx.close()
 
 
-def test_the_widget_opens_the_chat_on_a_storefront(browser, app, serve, order):
+def storefront(app, serve, attributes: str) -> str:
+    """A seller's shop page on another origin with the widget's tag (``attributes`` added
+    to it), allowed to frame the chat; returns the page's URL."""
     from flask import Flask
 
     helpdesk = serve(app).url
-    storefront = Flask("storefront")
+    shop = Flask("storefront")
 
-    @storefront.get("/")
+    @shop.get("/")
     def shop_page():
         return (f'<!doctype html><html><body><h1>Shop</h1>'
-                f'<script src="{helpdesk}/static/js/widget.js" data-order="5001" async></script></body></html>')
+                f'<script src="{helpdesk}/static/js/widget.js" {attributes} async></script></body></html>')
 
-    shop = serve(storefront).url.replace("127.0.0.1", "localhost")  # another origin
-    app.config["CHAT_WIDGET_ORIGINS"] = [shop]
+    url = serve(shop).url.replace("127.0.0.1", "localhost")  # another origin
+    app.config["CHAT_WIDGET_ORIGINS"] = [url]
+    return url + "/"
+
+
+def open_widget(context, url):
+    page = context.new_page()
+    page.goto(url)
+    page.get_by_role("button", name="Chat with us").click()
+    return page.frame_locator("iframe[title='Chat with us']")
+
+
+def test_the_widget_opens_the_chat_on_a_storefront(browser, app, serve, order):
+    shop = storefront(app, serve, 'data-order="5001"')
     context = browser.new_context()
     try:
-        page = context.new_page()
-        page.goto(shop + "/")
-        page.get_by_role("button", name="Chat with us").click()
-        chat = page.frame_locator("iframe[title='Chat with us']")
+        chat = open_widget(context, shop)
         expect(chat.get_by_label("Order number (optional)")).to_have_value("5001")
         chat.get_by_label("E-mail").fill("ana@example.pt")
         chat.get_by_role("button", name="Start chat").click()
@@ -127,7 +138,6 @@ def test_the_widget_opens_the_chat_on_a_storefront(browser, app, serve, order):
 
 
 def test_a_buyer_signed_in_on_the_storefront_chats_without_a_form(browser, app, serve, order):
-    from flask import Flask
     from sqlalchemy import select
 
     from chat.identity import buyer_hash
@@ -138,22 +148,12 @@ def test_a_buyer_signed_in_on_the_storefront_chats_without_a_form(browser, app, 
     store = db.session.scalar(select(Store))
     store.identity_secret, store_id = "s3cret" * 8, store.id
     db.session.commit()
-    helpdesk = serve(app).url
-    storefront = Flask("storefront")
-
-    @storefront.get("/")
-    def shop_page():  # the store's server signs the signed-in customer's id (7: Ana's Shopify id)
-        return (f'<!doctype html><html><body><script src="{helpdesk}/static/js/widget.js" data-store="{store_id}" '
-                f'data-buyer-id="7" data-buyer-hash="{buyer_hash("s3cret" * 8, "7")}" async></script></body></html>')
-
-    shop = serve(storefront).url.replace("127.0.0.1", "localhost")
-    app.config["CHAT_WIDGET_ORIGINS"] = [shop]
+    # The store's server signs the signed-in customer's id (7: Ana's Shopify id).
+    shop = storefront(app, serve, f'data-store="{store_id}" data-buyer-id="7" '
+                                  f'data-buyer-hash="{buyer_hash("s3cret" * 8, "7")}"')
     context = browser.new_context()
     try:
-        page = context.new_page()
-        page.goto(shop + "/")
-        page.get_by_role("button", name="Chat with us").click()
-        chat = page.frame_locator("iframe[title='Chat with us']")
+        chat = open_widget(context, shop)
         chat.get_by_label("Message").fill("Olá, sou a Ana")
         chat.get_by_role("button", name="Send").click()
         expect(chat.locator("#messages .body")).to_have_text(["Olá, sou a Ana"])
