@@ -94,10 +94,13 @@ class NotYourOrder(TicketRuleError):
 @dataclass(frozen=True)
 class Policy:
     """A store's after-sales policy (see :class:`tickets.models.ReturnPolicy`).
-    ``approval_threshold`` is in ``threshold_currency``; ``None`` means no threshold."""
+    ``approval_threshold`` is in ``threshold_currency`` (the store's currency when
+    empty); ``None`` means no threshold. Without any policy row: 14-day returns (the EU
+    minimum), no approval threshold (an amount only means something in a currency, so
+    each seller sets theirs), two-year warranty (the EU legal guarantee)."""
 
     return_window_days: int = 14
-    approval_threshold: Decimal | None = Decimal("250")
+    approval_threshold: Decimal | None = None
     threshold_currency: str | None = None
     warranty_days: int = 730
 

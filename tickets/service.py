@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import or_, select
@@ -29,7 +29,7 @@ from helpdesk.extensions import db
 from helpdesk.marketplace.base import MarketplaceError, OutcomeUnknown
 from helpdesk.marketplace.records import RefundLineRecord, RefundRequest
 from helpdesk.marketplace.sync import RecordRejected, apply_order, apply_refund, make_connector, normalise_email
-from helpdesk.models import Agent, Customer, Order, OrderLine, Refund, Shipment, Store, Team
+from helpdesk.models import Agent, Customer, Order, Refund, Store, Team
 from helpdesk.money import InvalidAmount, parse_amount
 from helpdesk.text import has_control_characters
 from helpdesk.validation import InvalidInput, clean_language_tag, clean_name
@@ -61,6 +61,7 @@ MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
 MAX_LINES = 200
 MAX_SHORT_TEXT = 100
+CLOCK_SKEW = timedelta(minutes=5)
 ORDER_TYPES = tuple(t for t in TICKET_TYPES if t != "question")
 
 
@@ -895,13 +896,16 @@ def execute_refund(refund: TicketRefund, actor: Actor, *, connector=None, now: d
     refund.state, refund.error, refund.outcome_unknown, refund.updated_at = "executing", None, False, now
     ticket.refund_state = "executing"
     record(ticket, actor, "refund_started", {"refund": refund.id, "amount": str(refund.amount)}, internal=True, now=now)
+    # Everything the call needs is read before the commit: nothing touches the database
+    # while the marketplace works (on SQLite any transaction holds the write lock).
+    order_external_id, asked = order.external_id, _marketplace_request(refund, order)
     db.session.commit()
     try:
-        made = connector.create_refund(order.external_id, _marketplace_request(refund, order))
+        made = connector.create_refund(order_external_id, asked)
     except MarketplaceError as exc:
         return _refund_failed(refund, actor, str(exc), unknown=isinstance(exc, OutcomeUnknown), now=now)
     try:
-        apply_refund(store, order.external_id, made)
+        apply_refund(store, order_external_id, made)
         row = db.session.scalar(select(Refund).filter_by(order_id=order.id, external_id=made.external_id))
         row.origin = "helpdesk"
         refund.refund = row
@@ -937,8 +941,10 @@ def _refund_failed(refund: TicketRefund, actor: Actor, error: str, *, unknown: b
 
 
 def _found_on_marketplace(refund: TicketRefund, connector, actor: Actor, now: datetime) -> bool:
-    """After an unknown outcome: re-read the order; a refund of the same amount made
-    since the attempt, not linked to any request, is this one."""
+    """After an unknown outcome: re-read the order; a refund of the same amount, not
+    linked to any request, made since the request was asked for (allowing
+    :data:`CLOCK_SKEW` between the marketplace's clock and ours, and its whole-second
+    times) is this one."""
     order = db.session.get(Order, refund.order_id)
     try:
         apply_order(order.store, connector.fetch_order(order.external_id))
@@ -949,7 +955,7 @@ def _found_on_marketplace(refund: TicketRefund, connector, actor: Actor, now: da
     linked = select(TicketRefund.refund_id).where(TicketRefund.refund_id.is_not(None))
     match = db.session.scalar(
         select(Refund).where(Refund.order_id == order.id, Refund.amount == refund.amount, Refund.id.not_in(linked),
-                             Refund.created_at >= refund.created_at).order_by(Refund.created_at)
+                             Refund.created_at >= refund.created_at - CLOCK_SKEW).order_by(Refund.created_at)
     )
     if match is None:
         return False
@@ -984,16 +990,6 @@ def tickets_query(*, status: str | None = None, type: str | None = None, assigne
     if refund_failed:
         stmt = stmt.where(Ticket.refund_state == "failed")
     return stmt.order_by(Ticket.updated_at.desc(), Ticket.id.desc())
-
-
-def order_line(order: Order, line_id: int) -> OrderLine | None:
-    """The order's line with this id."""
-    return next((line for line in order.lines if line.id == line_id), None)
-
-
-def find_shipment(order: Order, shipment_id: int) -> Shipment | None:
-    """The order's shipment with this id."""
-    return next((s for s in order.shipments if s.id == shipment_id), None)
 
 
 def amount_text(value: Decimal | None, currency: str) -> str | None:

@@ -20,7 +20,7 @@ from typing import ClassVar
 import requests
 
 from helpdesk.marketplace.records import OrderRecord, Page, RecordError, RefundRecord, RefundRequest
-from helpdesk.money import parse_amount
+from helpdesk.money import parse_amount, quantise
 
 log = logging.getLogger(__name__)
 
@@ -378,9 +378,10 @@ def error_text(response: requests.Response) -> str:
     return response.text[:300]
 
 
-def decimal_text(amount: Decimal) -> str:
-    """An exact amount as JSON APIs take it: ``Decimal("12.50")`` → ``"12.50"``."""
-    return format(amount, "f")
+def decimal_text(amount: Decimal, currency: str) -> str:
+    """An exact amount as JSON APIs take it, in the currency's minor units:
+    ``Decimal("12.5000")`` EUR → ``"12.50"``, ``Decimal("1200.0000")`` JPY → ``"1200"``."""
+    return format(quantise(amount, currency), "f")
 
 
 def _retry_after_seconds(header: str | None) -> float:

@@ -105,7 +105,7 @@ class ShopifyConnector(Connector):
         currency = normalise_currency(request.currency)
         lines = [{"line_item_id": int(item.line_external_id), "quantity": item.quantity, "restock_type": "no_restock"}
                  for item in request.lines]
-        shipping = {"amount": decimal_text(request.shipping)}
+        shipping = {"amount": decimal_text(request.shipping, currency)}
         calculated = self.post_json(self._url(f"orders/{order_id}/refunds/calculate.json"),
                                     {"refund": {"currency": currency, "shipping": shipping, "refund_line_items": lines}})
         try:
@@ -123,7 +123,7 @@ class ShopifyConnector(Connector):
             raise MalformedPayload(f"Shopify suggested no transaction to refund on order {order_id}.")
         transactions[-1]["amount"] += left  # more than refundable: Shopify answers 422 with its reason
         for item in transactions:
-            item["amount"] = decimal_text(item["amount"])
+            item["amount"] = decimal_text(item["amount"], currency)
         body = {"refund": {"currency": currency, "notify": False, "note": request.reason or "", "shipping": shipping,
                            "refund_line_items": lines, "transactions": transactions}}
         created = self.post_json(self._url(f"orders/{order_id}/refunds.json"), body)

@@ -147,13 +147,13 @@ class WooCommerceConnector(Connector):
         order_id = int(order_external_id)
         currency = normalise_currency(request.currency)
         body = {
-            "amount": decimal_text(request.amount),
+            "amount": decimal_text(request.amount, currency),
             "reason": request.reason or "",
             "api_refund": True,
             "api_restock": False,
             "line_items": [
                 {"id": int(item.line_external_id), "quantity": item.quantity,
-                 "refund_total": decimal_text(item.amount or Decimal(0))}
+                 "refund_total": decimal_text(item.amount or Decimal(0), currency)}
                 for item in request.lines
             ],
         }
