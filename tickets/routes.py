@@ -79,9 +79,10 @@ def agent_actor() -> Actor:
     return Actor.of_agent(current_user._get_current_object())
 
 
-def ticket_or_404(ticket_id: int) -> Ticket:
+def ticket_or_404(ticket_id: int, for_buyer: int | None = None) -> Ticket:
+    """The ticket (only this buyer's own, with ``for_buyer``), or a 404."""
     try:
-        return service.get_ticket(ticket_id)
+        return service.get_ticket(ticket_id, for_buyer=for_buyer)
     except service.TicketNotFound:
         abort(404)
 
@@ -369,10 +370,7 @@ def buyer_ticket_or_404(ticket_id: int) -> Ticket:
     customer_id = buyer_id()
     if customer_id is None:
         abort(401)
-    try:
-        return service.get_ticket(ticket_id, for_buyer=customer_id)
-    except service.TicketNotFound:
-        abort(404)
+    return ticket_or_404(ticket_id, for_buyer=customer_id)
 
 
 @bp.get("/help/requests/<id:ticket_id>")

@@ -451,7 +451,7 @@ def create_ticket(actor: Actor, *, order: Order | None, type: str, subject: obje
     db.session.add(ticket)
     record(ticket, actor, "created", {
         "type": type, "channel": ticket.channel, "order": order.number if order else None,
-        "lines": [{"order_line_id": l.order_line_id, "quantity": l.quantity} for l in ticket.affected_lines],
+        "lines": [{"order_line_id": l.order_line.id, "quantity": l.quantity} for l in ticket.affected_lines],
         "conversation": conversation.public_id if conversation else None,
     }, now=now)
     if override:

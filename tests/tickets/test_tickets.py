@@ -39,6 +39,7 @@ def test_a_return_takes_units_and_a_second_return_of_them_is_refused(make_order,
                                   lines=[{"order_line_id": line.id, "quantity": 2}], now=NOW)
     assert [(l.order_line_id, l.quantity) for l in first.affected_lines] == [(line.id, 2)]
     assert first.events[0].kind == "created" and first.status == "new"
+    assert first.events[0].payload["lines"] == [{"order_line_id": line.id, "quantity": 2}]
     with pytest.raises(rules.AlreadyReturned, match="Only 1 of 3"):
         service.create_ticket(Actor.of_agent(agent), order=order, type="return", subject="Again",
                               lines=[{"order_line_id": line.id, "quantity": 2}], now=NOW)
