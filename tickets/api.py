@@ -253,7 +253,8 @@ def refund(ticket_id: int):
 @api_bp.post("/tickets/<id:ticket_id>/refunds/<id:refund_id>/approve")
 def approve(ticket_id: int, refund_id: int):
     """A manager approves (or, with ``"approve": false``, rejects) a refund."""
-    data = request.get_json(silent=True) or {}
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}
     made = service.get_refund(_ticket(ticket_id), refund_id)
     service.approve_refund(made, g.actor, approve=data.get("approve") is not False)
     return jsonify(refund_json(made))
