@@ -159,4 +159,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
     register_cli(app)
+
+    from tickets import register as register_tickets
+
+    register_tickets(app)
     return app

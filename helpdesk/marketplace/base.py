@@ -19,8 +19,8 @@ from typing import ClassVar
 
 import requests
 
-from helpdesk.marketplace.records import OrderRecord, Page, RecordError, RefundRecord
-from helpdesk.money import parse_amount
+from helpdesk.marketplace.records import OrderRecord, Page, RecordError, RefundRecord, RefundRequest
+from helpdesk.money import parse_amount, quantise
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,20 @@ class RateLimited(MarketplaceError):
 
 class MalformedPayload(MarketplaceError):
     """A response or webhook body that is not the marketplace's documented format."""
+
+
+class RefundRefused(MarketplaceError):
+    """The marketplace answered a refund with an error (HTTP 4xx): nothing was refunded.
+    ``status`` is the HTTP status, ``str(exc)`` the marketplace's own message."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class OutcomeUnknown(MarketplaceError):
+    """A write was sent but no answer came back (read timeout, HTTP 5xx): the marketplace
+    may or may not have done it. Re-read the order before trying again."""
 
 
 _REGISTRY: dict[str, type[Connector]] = {}
@@ -159,6 +173,7 @@ class Connector:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         page_size: int = 100,
+        write_timeout: tuple[float, float] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.secret = secret
@@ -166,6 +181,7 @@ class Connector:
         self.session.headers.setdefault("User-Agent", USER_AGENT)
         self.sleep = sleep
         self.page_size = page_size
+        self.write_timeout = write_timeout or (10, 60)
 
     def iter_pages(self, *, since: datetime | None, cursor: str | None) -> Iterator[Page]:
         """Yield pages of orders updated at or after ``since`` (all when ``None``), starting
@@ -174,6 +190,17 @@ class Connector:
 
     def fetch_order(self, external_id: str) -> OrderRecord:
         """Read one order by its marketplace id (used when a webhook names an unknown order)."""
+        raise NotImplementedError
+
+    def create_refund(self, order_external_id: str, request: RefundRequest) -> RefundRecord:
+        """Refund money (and mark lines refunded) on the marketplace; returns the refund
+        as the marketplace recorded it, ready for :func:`~.sync.apply_refund`.
+
+        Raises:
+            RefundRefused: the marketplace said no (its message).
+            OutcomeUnknown: no answer; the refund may have happened.
+            MarketplaceError: not reachable (nothing was sent), credentials refused.
+        """
         raise NotImplementedError
 
     def parse_webhook(self, topic: str, payload: dict) -> tuple[str, OrderRecord | RefundRecord]:
@@ -231,6 +258,54 @@ class Connector:
             return response
         raise AssertionError("unreachable")
 
+    def is_refusal(self, response: requests.Response) -> bool:
+        """True when an HTTP 5xx answer to a write is nevertheless a definite "no" (the
+        marketplace names the error), so nothing happened. None by default."""
+        return False
+
+    def post_json(self, url: str, body: dict) -> object:
+        """POST ``body`` as JSON once and decode the answer (fractions as ``Decimal``).
+
+        A write is never repeated blindly: only HTTP 429 is retried (after
+        ``Retry-After``), since the marketplace did not take the request; a read timeout
+        or a 5xx raises :class:`OutcomeUnknown`. Timeouts are :attr:`write_timeout`.
+
+        Raises:
+            RefundRefused: other 4xx, with the marketplace's message.
+            OutcomeUnknown, MarketplaceAuthError, RateLimited, MarketplaceError.
+        """
+        for attempt in range(self.max_retries + 1):
+            try:
+                response = self.session.post(url, json=body, timeout=self.write_timeout)
+            except requests.ConnectTimeout as exc:  # never connected: nothing was sent
+                raise MarketplaceError(f"Cannot reach {self.kind} at {url}: {exc}") from exc
+            except requests.Timeout as exc:  # sent, no answer in time
+                raise OutcomeUnknown(f"{self.kind} did not answer in time at {url}; it may have made the change.") from exc
+            except requests.RequestException as exc:
+                if isinstance(exc, requests.ConnectionError) and _sent(exc):
+                    raise OutcomeUnknown(f"{self.kind} dropped the connection at {url}; it may have made the change.") from exc
+                raise MarketplaceError(f"Cannot reach {self.kind} at {url}: {exc}") from exc
+            if response.status_code == 429 and attempt < self.max_retries:
+                self.sleep(_retry_after_seconds(response.headers.get("Retry-After")))
+                continue
+            if response.status_code == 429:
+                raise RateLimited(f"{self.kind} kept answering 429 Too Many Requests for {url}.")
+            if response.status_code in (401, 403):
+                raise MarketplaceAuthError(
+                    f"{self.kind} refused the credentials (HTTP {response.status_code}) for {url}; "
+                    "check the store's access token."
+                )
+            if response.status_code >= 500 and not self.is_refusal(response):
+                raise OutcomeUnknown(f"{self.kind} failed with HTTP {response.status_code} at {url}: "
+                                     f"{error_text(response)}; it may have made the change.")
+            if response.status_code >= 400:
+                raise RefundRefused(error_text(response), response.status_code)
+            try:
+                return response.json(parse_float=Decimal)
+            except ValueError as exc:
+                raise MalformedPayload(f"{self.kind} sent a body that is not JSON from {url}.") from exc
+        raise AssertionError("unreachable")
+
     def get_json(self, url: str, params: Mapping[str, str] | None = None) -> tuple[object, requests.Response]:
         """:meth:`get`, then decode JSON (numbers with a fraction become ``Decimal``).
 
@@ -271,6 +346,42 @@ def amount_or_zero(value, currency: str) -> Decimal:
     """:func:`~helpdesk.money.parse_amount`, reading a missing or empty amount as zero
     (marketplaces omit zero shipping and discounts)."""
     return parse_amount(value if value not in (None, "") else "0", currency)
+
+
+def _sent(exc: requests.RequestException) -> bool:
+    """True when the request left this machine before the connection failed (a reset or
+    a dropped connection mid-answer), as opposed to a refused or unresolvable host."""
+    text = str(exc)
+    return not any(word in text for word in ("Connection refused", "Name or service not known",
+                                              "Failed to resolve", "No route to host"))
+
+
+def error_text(response: requests.Response) -> str:
+    """The marketplace's own error message from an error answer: WooCommerce's
+    ``{"code", "message"}``, Shopify's ``{"errors": "..."}`` or ``{"errors": {field:
+    [messages]}}``; else the start of the body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300] or f"HTTP {response.status_code}"
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return body["message"][:500]
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, str):
+        return errors[:500]
+    if isinstance(errors, dict):
+        parts = []
+        for key, value in errors.items():
+            texts = value if isinstance(value, list) else [value]
+            parts.append(f"{key}: " + "; ".join(str(t) for t in texts) if key != "base" else "; ".join(map(str, texts)))
+        return " · ".join(parts)[:500]
+    return response.text[:300]
+
+
+def decimal_text(amount: Decimal, currency: str) -> str:
+    """An exact amount as JSON APIs take it, in the currency's minor units:
+    ``Decimal("12.5000")`` EUR → ``"12.50"``, ``Decimal("1200.0000")`` JPY → ``"1200"``."""
+    return format(quantise(amount, currency), "f")
 
 
 def _retry_after_seconds(header: str | None) -> float:

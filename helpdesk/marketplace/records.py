@@ -92,6 +92,19 @@ class RefundRecord:
 
 
 @dataclass(frozen=True)
+class RefundRequest:
+    """A refund to make on a marketplace: ``amount`` in total (in the order currency), of
+    which ``shipping`` is shipping; ``lines`` name the refunded units by the marketplace's
+    line ids (``amount`` per line, what those units are worth)."""
+
+    amount: Decimal
+    currency: str
+    reason: str | None = None
+    lines: tuple[RefundLineRecord, ...] = ()
+    shipping: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
 class OrderRecord:
     """One order, normalised. ``external_id`` is unique within its store."""
 

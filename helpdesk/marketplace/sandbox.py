@@ -11,6 +11,15 @@ requests with 429 and ``Retry-After: 2.0``, as Shopify does;
 ``app.config["FAULTS"]["fail_from"] = N`` answers the Nth request (counting every request
 in ``app.config["REQUESTS"]``, from 1) and every later one with HTTP 500, until it is
 reset to ``None`` (an outage in the middle of a sync).
+
+Refunds: Shopify's ``POST .../orders/{id}/refunds/calculate.json`` and ``.../refunds.json``
+and WooCommerce's ``POST /wp-json/wc/v3/orders/{id}/refunds`` are served: a refund above
+what is left of the order's total is refused as each marketplace refuses it (Shopify 422
+``{"errors": {...}}``, WooCommerce 500 ``woocommerce_rest_cannot_create_order_refund``);
+an accepted one is added to the order (a later sync reads it). Faults:
+``FAULTS["refund_error"] = (status, body)`` answers the next refund request with that;
+``FAULTS["refund_hold"] = threading.Event()`` makes refund requests wait for the event
+(at most 30 s) before they are processed — a marketplace too slow to answer in time.
 """
 from __future__ import annotations
 
@@ -248,7 +257,7 @@ def create_sandbox_app(catalogue: Catalogue, *, shopify_token: str, woo_key: str
     """A Flask app serving ``catalogue`` with Shopify's and WooCommerce's URLs, auth,
     pagination headers and error bodies."""
     app = Flask("marketplace_sandbox")
-    app.config["FAULTS"] = {"rate_limit": 0, "fail_from": None}
+    app.config["FAULTS"] = {"rate_limit": 0, "fail_from": None, "refund_error": None, "refund_hold": None}
     app.config["CATALOGUE"] = catalogue
     app.config["REQUESTS"] = []
 
@@ -334,4 +343,152 @@ def create_sandbox_app(catalogue: Catalogue, *, shopify_token: str, woo_key: str
         woo_auth()
         return Response(json.dumps(app.config["CATALOGUE"].woo_refunds.get(order_id, [])), 200, mimetype="application/json")
 
+    register_refund_endpoints(app, shopify_auth, woo_auth)
     return app
+
+
+def _json(body, status: int) -> Response:
+    return Response(json.dumps(body), status, mimetype="application/json")
+
+
+def _refund_fault(app: Flask) -> Response | None:
+    """Apply the refund faults: wait for ``refund_hold``, answer ``refund_error`` once."""
+    hold = app.config["FAULTS"].get("refund_hold")
+    if hold is not None:
+        hold.wait(30)
+    error = app.config["FAULTS"].get("refund_error")
+    if error:
+        app.config["FAULTS"]["refund_error"] = None
+        return _json(error[1], error[0])
+    return None
+
+
+def _dec(value) -> Decimal:
+    return Decimal(str(value or "0"))
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _shopify_refunded(order: dict) -> tuple[Decimal, dict[int, int]]:
+    amount, units = Decimal(0), {}
+    for refund in order.get("refunds") or []:
+        amount += sum((_dec(t.get("amount")) for t in refund.get("transactions") or [] if t.get("kind") == "refund"),
+                      Decimal(0))
+        for item in refund.get("refund_line_items") or []:
+            units[item["line_item_id"]] = units.get(item["line_item_id"], 0) + int(item["quantity"])
+    return amount, units
+
+
+def register_refund_endpoints(app: Flask, shopify_auth, woo_auth) -> None:
+    """Serve the marketplaces' refund endpoints (see the module docstring)."""
+
+    def shopify_find(order_id: int) -> dict:
+        for order in app.config["CATALOGUE"].shopify_orders:
+            if order.get("id") == order_id:
+                return order
+        abort(_json({"errors": "Not Found"}, 404))
+
+    def shopify_lines(order: dict, body: dict) -> list[dict]:
+        by_id = {item["id"]: item for item in order.get("line_items") or []}
+        _, refunded_units = _shopify_refunded(order)
+        lines = []
+        for item in body.get("refund_line_items") or []:
+            line = by_id.get(item.get("line_item_id"))
+            if line is None:
+                abort(_json({"errors": {"refund_line_items": ["line_item_id is not on the order"]}}, 422))
+            if int(item.get("quantity", 0)) > int(line["quantity"]) - refunded_units.get(line["id"], 0):
+                abort(_json({"errors": {"refund_line_items.quantity": ["cannot refund more items than were purchased"]}}, 422))
+            price = _dec(line["price"]) * int(item["quantity"])
+            lines.append({"line_item_id": line["id"], "quantity": int(item["quantity"]),
+                          "restock_type": item.get("restock_type", "no_restock"), "subtotal": _money(price),
+                          "line_item": line})
+        return lines
+
+    @app.post(f"{SHOPIFY_API_PREFIX}/orders/<int:order_id>/refunds/calculate.json")
+    def shopify_refund_calculate(version: str, order_id: int):
+        shopify_auth()
+        order = shopify_find(order_id)
+        body = (request.get_json(silent=True) or {}).get("refund") or {}
+        lines = shopify_lines(order, body)
+        refunded, _ = _shopify_refunded(order)
+        maximum = _dec(order.get("total_price")) - refunded
+        suggested = sum((_dec(line["subtotal"]) for line in lines), _dec((body.get("shipping") or {}).get("amount")))
+        return {"refund": {
+            "shipping": {"amount": _money(_dec((body.get("shipping") or {}).get("amount")))},
+            "refund_line_items": lines,
+            "transactions": [{"order_id": order_id, "kind": "suggested_refund", "gateway": "bogus",
+                              "parent_id": order_id * 10 + 1, "amount": _money(min(suggested, maximum)),
+                              "maximum_refundable": _money(maximum), "currency": order.get("currency")}],
+        }}
+
+    @app.post(f"{SHOPIFY_API_PREFIX}/orders/<int:order_id>/refunds.json")
+    def shopify_refund_create(version: str, order_id: int):
+        shopify_auth()
+        fault = _refund_fault(app)
+        if fault is not None:
+            return fault
+        order = shopify_find(order_id)
+        body = (request.get_json(silent=True) or {}).get("refund") or {}
+        lines = shopify_lines(order, body)
+        refunded, _ = _shopify_refunded(order)
+        transactions = body.get("transactions") or []
+        amount = sum((_dec(t.get("amount")) for t in transactions), Decimal(0))
+        if amount > _dec(order.get("total_price")) - refunded:
+            return _json({"errors": {"base": [f"Refund amount {_money(amount)} is greater than the "
+                                              f"{_money(_dec(order.get('total_price')) - refunded)} left to refund"]}}, 422)
+        number = len(order.get("refunds") or []) + 1
+        now = _now_iso()
+        refund = {
+            "id": order_id * 100 + 50 + number, "order_id": order_id, "created_at": now, "note": body.get("note"),
+            "refund_line_items": [{"id": order_id * 100_000 + 50_000 + number * 100 + j, **line}
+                                  for j, line in enumerate(lines, 1)],
+            "transactions": [{"id": order_id * 1000 + number, "kind": "refund", "status": "success",
+                              "amount": _money(_dec(t.get("amount"))), "gateway": t.get("gateway"),
+                              "parent_id": t.get("parent_id"), "currency": order.get("currency")}
+                             for t in transactions],
+        }
+        order.setdefault("refunds", []).append(refund)
+        order["updated_at"] = now
+        order["financial_status"] = "refunded" if refunded + amount >= _dec(order.get("total_price")) else "partially_refunded"
+        return _json({"refund": refund}, 201)
+
+    @app.post("/wp-json/wc/v3/orders/<int:order_id>/refunds")
+    def woo_refund_create(order_id: int):
+        woo_auth()
+        fault = _refund_fault(app)
+        if fault is not None:
+            return fault
+        catalogue = app.config["CATALOGUE"]
+        order = next((o for o in catalogue.woo_orders if o.get("id") == order_id), None)
+        if order is None:
+            return _json({"code": "woocommerce_rest_invalid_order_id", "message": "Invalid order ID.",
+                          "data": {"status": 404}}, 404)
+        body = request.get_json(silent=True) or {}
+        existing = catalogue.woo_refunds.setdefault(order_id, [])
+        refunded = sum((abs(_dec(r.get("amount"))) for r in existing), Decimal(0))
+        amount = _dec(body.get("amount"))
+        if amount <= 0 or amount > _dec(order.get("total")) - refunded:
+            return _json({"code": "woocommerce_rest_cannot_create_order_refund", "message": "Invalid refund amount.",
+                          "data": 500}, 500)
+        by_id = {item["id"]: item for item in order.get("line_items") or []}
+        items = []
+        for j, item in enumerate(body.get("line_items") or [], 1):
+            if item.get("id") not in by_id:
+                return _json({"code": "woocommerce_rest_cannot_create_order_refund",
+                              "message": "Invalid line item ID.", "data": 500}, 500)
+            items.append({"id": order_id * 100_000 + 50_000 + len(existing) * 100 + j,
+                          "quantity": -int(item.get("quantity", 0)), "total": _money(-_dec(item.get("refund_total"))),
+                          "meta_data": [{"key": "_refunded_item_id", "value": str(item["id"])}]})
+        now = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None).isoformat()
+        refund = {"id": order_id * 100 + 50 + len(existing) + 1, "date_created_gmt": now, "amount": _money(amount),
+                  "reason": body.get("reason") or "", "refunded_payment": bool(body.get("api_refund", True)),
+                  "line_items": items}
+        existing.append(refund)
+        order.setdefault("refunds", []).append({"id": refund["id"], "reason": refund["reason"],
+                                                "total": "-" + refund["amount"]})
+        order["date_modified_gmt"] = now
+        if refunded + amount >= _dec(order.get("total")):
+            order["status"] = "refunded"
+        return _json(refund, 201)

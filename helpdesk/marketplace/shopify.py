@@ -7,6 +7,8 @@ resources) and its "Paginating results with REST" guide:
   ``Link`` header; a request with ``page_info`` may carry only ``limit`` besides it;
 * incremental sync: ``updated_at_min`` (inclusive) with ``status=any``;
 * rate limit: HTTP 429 with a ``Retry-After`` header in seconds ("2.0");
+* refunds: ``POST orders/{id}/refunds/calculate.json`` then ``POST orders/{id}/refunds.json``
+  with the calculated transactions (Refund resource);
 * webhooks: ``X-Shopify-Hmac-Sha256`` is base64(HMAC-SHA256(app secret, raw body)),
   topic in ``X-Shopify-Topic`` (``orders/create``, ``orders/updated``, ``refunds/create``).
 """
@@ -24,6 +26,7 @@ from helpdesk.marketplace.base import (
     MalformedPayload,
     amount_or_zero,
     collect,
+    decimal_text,
     parse_instant,
     register,
 )
@@ -34,6 +37,7 @@ from helpdesk.marketplace.records import (
     Page,
     RefundLineRecord,
     RefundRecord,
+    RefundRequest,
     ShipmentRecord,
 )
 from helpdesk.money import normalise_currency
@@ -85,6 +89,48 @@ class ShopifyConnector(Connector):
         if not isinstance(body, dict) or not isinstance(body.get("order"), dict):
             raise MalformedPayload(f"Shopify order {external_id} response had no 'order' object.")
         return order_from_shopify(body["order"])
+
+    def create_refund(self, order_external_id: str, request: RefundRequest) -> RefundRecord:
+        """Refund through Shopify's Refund resource, as its REST reference prescribes:
+        ``POST orders/{id}/refunds/calculate.json`` with the lines and shipping gives the
+        suggested transactions (``parent_id``, ``gateway``, ``maximum_refundable``); the
+        amount is spread over them in order and ``POST orders/{id}/refunds.json`` makes
+        the refund (``notify`` off, lines ``no_restock``: stock is the seller's call).
+
+        Raises:
+            RefundRefused: Shopify's 422 (e.g. more than is refundable), with its message.
+            OutcomeUnknown, MarketplaceError: see :meth:`Connector.post_json`.
+        """
+        order_id = int(order_external_id)
+        currency = normalise_currency(request.currency)
+        lines = [{"line_item_id": int(item.line_external_id), "quantity": item.quantity, "restock_type": "no_restock"}
+                 for item in request.lines]
+        shipping = {"amount": decimal_text(request.shipping, currency)}
+        calculated = self.post_json(self._url(f"orders/{order_id}/refunds/calculate.json"),
+                                    {"refund": {"currency": currency, "shipping": shipping, "refund_line_items": lines}})
+        try:
+            suggested = calculated["refund"]["transactions"]
+            left, transactions = request.amount, []
+            for item in suggested:
+                share = min(left, amount_or_zero(item.get("maximum_refundable", item.get("amount")), currency))
+                if share > 0 or not transactions:
+                    transactions.append({"parent_id": item["parent_id"], "amount": share, "kind": "refund",
+                                         "gateway": item.get("gateway")})
+                left -= share
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedPayload(f"Shopify refund calculation for order {order_id} was not understood: {exc}") from exc
+        if not transactions:
+            raise MalformedPayload(f"Shopify suggested no transaction to refund on order {order_id}.")
+        transactions[-1]["amount"] += left  # more than refundable: Shopify answers 422 with its reason
+        for item in transactions:
+            item["amount"] = decimal_text(item["amount"], currency)
+        body = {"refund": {"currency": currency, "notify": False, "note": request.reason or "", "shipping": shipping,
+                           "refund_line_items": lines, "transactions": transactions}}
+        created = self.post_json(self._url(f"orders/{order_id}/refunds.json"), body)
+        try:
+            return refund_from_shopify(created["refund"], currency)
+        except PARSE_ERRORS as exc:
+            raise MalformedPayload(f"Shopify's answer to a refund on order {order_id} is not a refund: {exc}") from exc
 
     def parse_webhook(self, topic: str, payload: dict) -> tuple[str, OrderRecord | RefundRecord]:
         """Orders topics carry an order object; ``refunds/create`` a refund with ``order_id``."""

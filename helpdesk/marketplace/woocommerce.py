@@ -10,6 +10,7 @@ the WordPress REST API "Pagination" handbook page:
 * refunds are listed in full at ``/orders/{id}/refunds``; the order only summarises them;
 * tracking comes from the WooCommerce Shipment Tracking extension's order meta
   ``_wc_shipment_tracking_items`` (core WooCommerce has no shipments);
+* refunds are made with ``POST /orders/{id}/refunds`` (``api_refund`` through the gateway);
 * webhooks: ``X-WC-Webhook-Signature`` is base64(HMAC-SHA256(secret, raw body)); topic
   in ``X-WC-Webhook-Topic`` (``order.created``, ``order.updated``).
 """
@@ -27,6 +28,7 @@ from helpdesk.marketplace.base import (
     MalformedPayload,
     amount_or_zero,
     collect,
+    decimal_text,
     parse_instant,
     register,
 )
@@ -37,6 +39,7 @@ from helpdesk.marketplace.records import (
     Page,
     RefundLineRecord,
     RefundRecord,
+    RefundRequest,
     ShipmentRecord,
 )
 from helpdesk.money import normalise_currency, round_to_minor
@@ -118,6 +121,47 @@ class WooCommerceConnector(Connector):
         if not isinstance(body, dict):
             raise MalformedPayload(f"WooCommerce order {external_id} response was not an object.")
         return order_from_woocommerce(body, self._refunds(body))
+
+    def is_refusal(self, response) -> bool:
+        """WooCommerce answers a refund it refuses (``wc_create_refund`` failed: amount
+        above what is left, gateway error) with HTTP 500 and a ``WP_Error`` body whose
+        ``code`` names the failure; nothing was refunded then."""
+        try:
+            body = response.json()
+        except ValueError:
+            return False
+        return isinstance(body, dict) and str(body.get("code", "")).startswith("woocommerce_rest_")
+
+    def create_refund(self, order_external_id: str, request: RefundRequest) -> RefundRecord:
+        """``POST orders/{id}/refunds`` (WooCommerce REST v3 "Create a refund"): ``amount``
+        (which takes precedence over the line totals), ``reason``, ``api_refund: true``
+        (the payment gateway gives the money back), ``api_restock: false`` and
+        ``line_items`` ``[{"id", "quantity", "refund_total"}]``. Amounts are sent as
+        decimal strings, never floats.
+
+        Raises:
+            RefundRefused: WooCommerce's error (``{"code", "message"}``), e.g. an amount
+                above what is left or a gateway that cannot refund.
+            OutcomeUnknown, MarketplaceError: see :meth:`Connector.post_json`.
+        """
+        order_id = int(order_external_id)
+        currency = normalise_currency(request.currency)
+        body = {
+            "amount": decimal_text(request.amount, currency),
+            "reason": request.reason or "",
+            "api_refund": True,
+            "api_restock": False,
+            "line_items": [
+                {"id": int(item.line_external_id), "quantity": item.quantity,
+                 "refund_total": decimal_text(item.amount or Decimal(0), currency)}
+                for item in request.lines
+            ],
+        }
+        created = self.post_json(self._url(f"orders/{order_id}/refunds"), body)
+        try:
+            return refund_from_woocommerce(created, currency)
+        except PARSE_ERRORS as exc:
+            raise MalformedPayload(f"WooCommerce's answer to a refund on order {order_id} is not a refund: {exc}") from exc
 
     def parse_webhook(self, topic: str, payload: dict) -> tuple[str, OrderRecord | RefundRecord]:
         """``order.created`` / ``order.updated`` carry the order; its refunds are fetched."""
