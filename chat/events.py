@@ -327,6 +327,7 @@ def transfer(data):
         emit("assigned", payload, to=f"agent:{conversation.assignee_id}")
         emit("agent", {"name": conversation.assignee.display_name}, to=f"buyer:{conversation.id}")
     else:
+        emit("agent", {"name": None}, to=f"buyer:{conversation.id}")
         _route()
     return {"ok": True, "conversation": payload}
 

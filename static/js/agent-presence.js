@@ -9,9 +9,15 @@
   const load = document.getElementById("chat-load");
   const toast = document.getElementById("assigned-toast");
 
+  // Heartbeats and changes can be answered out of order: an answer to a request sent
+  // before the agent's latest change must not undo it on screen.
+  let sent = 0;
+  let lastChange = 0;
   function beat(change) {
+    const number = ++sent;
+    if (change) lastChange = number;
     socket.emit("agent:status", change || {}, function (ack) {
-      if (!ack || !ack.ok) return;
+      if (!ack || !ack.ok || number < lastChange) return;
       select.value = ack.availability;
       load.textContent = ack.open_chats + "/" + ack.max_chats + " " + select.dataset.openLabel;
     });

@@ -50,12 +50,21 @@
       queueNote.textContent = queue.agents_online ? queueNote.dataset.position.replace("{n}", queue.position)
         : queueNote.dataset.offline;
     }
+    // Who holds the chat: a live "agent" event is newer than a history answer computed
+    // before it (both can cross on a fresh connection), so it wins until the next reconnect.
+    let liveAgent = false;
+    function showAgent(name) {
+      agentLine.textContent = name ? agentLine.dataset.with + " " + name : agentLine.dataset.waiting;
+      if (name) queueNote.hidden = true;
+    }
+    socket.on("disconnect", function () { liveAgent = false; });
     socket.on("queue", showQueue);
     thread.onHistory = function (ack) {
-      showQueue(ack.queue);
+      if (!liveAgent) {
+        showQueue(ack.queue);
+        showAgent(ack.conversation.assignee);
+      }
       thread.markRead(ack.conversation.agent_read_seq);
-      agentLine.textContent = ack.conversation.assignee
-        ? agentLine.dataset.with + " " + ack.conversation.assignee : agentLine.dataset.waiting;
       closedNote.hidden = ack.conversation.status !== "closed";
       if (thread.lastSeq) socket.emit("read", { seq: thread.lastSeq });
     };
@@ -63,8 +72,8 @@
       if (err && err.message === "unauthorized") { forget(); location.reload(); }
     });
     socket.on("agent", function (a) {
-      agentLine.textContent = agentLine.dataset.with + " " + a.name;
-      queueNote.hidden = true;
+      liveAgent = true;
+      showAgent(a.name);
     });
     socket.on("closed", function () { closedNote.hidden = false; });
     socket.on("reopened", function () { closedNote.hidden = true; });
