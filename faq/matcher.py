@@ -52,9 +52,9 @@ from faq.stopwords import SPACELESS_STOP_PHRASES, STOP_WORDS
 from helpdesk.text import search_key
 
 MAX_QUERY_LENGTH = 500
-DEFAULT_THRESHOLD = 58.0
+DEFAULT_THRESHOLD = 50.0
 DEFAULT_LANGUAGE = "en"
-KEYWORD_BONUS = 15.0
+TEXT_WEIGHT, VOCABULARY_POINTS, KEYWORD_POINTS = 0.70, 20.0, 10.0
 PHRASING_WEIGHT = 0.97
 CANDIDATES = 60
 # Languages written in a script with accents a searcher may leave off, where leaving them
@@ -277,15 +277,36 @@ def text_score(query: Analysed, text: Analysed) -> float:
             + 35.0 * _dice(query.grams, text.grams))
 
 
-def keyword_share(query: Analysed, keywords: tuple[str, ...]) -> float:
-    """The share (0–1) of the query's content tokens that are keywords: fuzzy
-    (``ratio >= 80``) for tokens of 4 characters or more, exact for shorter ones."""
-    if not query.units or not keywords:
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """Words to find query tokens in: ``words`` as given, ``prefixes`` every prefix of
+    4 characters or more of each word (for :func:`coverage`'s light stemming)."""
+
+    words: tuple[str, ...]
+    exact: frozenset[str]
+    prefixes: frozenset[str]
+
+    @classmethod
+    def of(cls, words: Iterable[str]) -> Vocabulary:
+        words = tuple(dict.fromkeys(words))
+        return cls(words, frozenset(words), frozenset(w[:n] for w in words for n in range(4, len(w) + 1)))
+
+
+def coverage(query: Analysed, vocabulary: Vocabulary) -> float:
+    """The share (0–1) of the query's content tokens found in ``vocabulary``: equal; one a
+    prefix of the other with 4 characters or more in common ("refund"/"refunds",
+    "cancel"/"cancelling": a light stemmer that knows no language); or, for tokens of 4
+    characters or more, a typo away (``fuzz.ratio >= 80``: "pakage" finds "package")."""
+    if not query.units or not vocabulary.words:
         return 0.0
     hits = 0
     for unit in query.units:
-        if unit in keywords or (len(unit) >= 4 and process.extractOne(
-                unit, keywords, scorer=fuzz.ratio, score_cutoff=80) is not None):
+        if unit in vocabulary.exact:
+            hits += 1
+        elif len(unit) >= 4 and (unit in vocabulary.prefixes
+                                 or any(unit[:n] in vocabulary.exact for n in range(4, len(unit)))
+                                 or process.extractOne(unit, vocabulary.words, scorer=fuzz.ratio,
+                                                       score_cutoff=80) is not None):
             hits += 1
     return hits / len(query.units)
 
@@ -322,7 +343,8 @@ class Match:
 class _Prepared:
     entry: Entry
     texts: tuple[tuple[float, Analysed], ...]  # (weight, analysed question or phrasing)
-    keywords: tuple[str, ...]                   # content tokens of the keywords
+    keywords: Vocabulary                        # content tokens of the keywords
+    vocabulary: Vocabulary                      # content tokens of everything
 
 
 @dataclass
@@ -356,14 +378,15 @@ class FaqIndex:
             texts = [(1.0, analyse(entry.title, tag))]
             texts += [(PHRASING_WEIGHT, analyse(p, tag)) for p in entry.phrasings]
             texts = [(w, a) for w, a in texts if a]
-            keywords = tuple(dict.fromkeys(u for k in entry.keywords for u in analyse(k, tag).units))
-            language.articles.append(_Prepared(entry, tuple(texts), keywords))
+            keywords = [u for k in entry.keywords for u in analyse(k, tag).units]
+            vocabulary = Vocabulary.of([u for _, a in texts for u in a.units] + keywords)
+            language.articles.append(_Prepared(entry, tuple(texts), Vocabulary.of(keywords), vocabulary))
             position = len(language.articles) - 1
             for _, analysed in texts:
                 language.contents.append(analysed.content)
                 language.owners.append(position)
             if keywords:
-                language.contents.append(" ".join(keywords))
+                language.contents.append(" ".join(dict.fromkeys(keywords)))
                 language.owners.append(position)
 
     def __len__(self) -> int:
@@ -403,7 +426,7 @@ class FaqIndex:
             scripts = letter_scripts(query)
             guesses = [tag for tag in sorted(self.languages) if tag not in chain and scripts
                        and scripts <= writes_with(tag)]
-            found = self._search_languages(query, guesses)
+            found = self._search_languages(query, guesses, first_language_wins=False)
         if not found and translate is not None:
             english = translate(query, canonical_tag(lang), DEFAULT_LANGUAGE)
             if english and len(english) <= MAX_QUERY_LENGTH:
@@ -411,14 +434,19 @@ class FaqIndex:
         ranked = sorted(found.values(), key=lambda m: (-m.score, m.slug, m.lang))
         return ranked[:limit]
 
-    def _search_languages(self, query: str, tags: Iterable[str]) -> dict[str, Match]:
+    def _search_languages(self, query: str, tags: Iterable[str], first_language_wins: bool = True) -> dict[str, Match]:
+        """Matches by slug: the version of the first language in ``tags`` that answers
+        (a reader's preference), or with ``first_language_wins=False`` the best-scoring
+        version (guesses from the script, where no language is preferred)."""
         found: dict[str, Match] = {}
         for tag in tags:
             language = self.languages.get(tag)
             if language is None:
                 continue
             for match in self._search_language(query, language):
-                found.setdefault(match.slug, match)
+                kept = found.get(match.slug)
+                if kept is None or (not first_language_wins and (-match.score, match.lang) < (-kept.score, kept.lang)):
+                    found[match.slug] = match
         return found
 
     def _search_language(self, query: str, language: _Language) -> list[Match]:
@@ -435,7 +463,8 @@ class FaqIndex:
         for position in candidates:
             article = language.articles[position]
             best = max((weight * text_score(analysed, text) for weight, text in article.texts), default=0.0)
-            score = min(100.0, best + KEYWORD_BONUS * keyword_share(analysed, article.keywords))
+            score = (TEXT_WEIGHT * best + VOCABULARY_POINTS * coverage(analysed, article.vocabulary)
+                     + KEYWORD_POINTS * coverage(analysed, article.keywords))
             if score >= self.threshold:
                 entry = article.entry
                 matches.append(Match(entry.slug, language.tag, entry.title, round(score, 1)))

@@ -220,6 +220,13 @@ def admin_create():
 def admin_article(article_id: int):
     """An article's slug, category and status, and its language versions."""
     found = _article_or_404(article_id)
+    if request.args.get("lang"):  # "add a language"
+        try:
+            lang = canonical_tag(request.args["lang"])
+        except InvalidLanguage as exc:
+            flash(str(exc), "error")
+            return render_template("faq/admin/article.html", article=found), 400
+        return redirect(url_for("faq.admin_version", article_id=found.id, lang=lang))
     status = 200
     if request.method == "POST":
         try:

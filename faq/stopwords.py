@@ -27,7 +27,8 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         a an the i me my mine myself you your yours we our ours us it its is am are was were be been
         being do does did doing have has had having to of in on at for with by from about into as and or
         but if so than then this that these those there here please hi hello hey thanks thank just can
-        could would will shall should may might must im ive id s m ll d ve re""".split()),
+        could would will shall should may might must im ive id s m ll d ve re
+        help need want wanna know assistance tell some ur u ya got gotta try trying""".split()),
     "es": frozenset("""
         el la los las un una unos unas lo de del al a en y o u e que por para con mi mis me yo tu tus su
         sus nos nuestro nuestra es son esta estan estoy fue ser estar he ha han hay se le les favor hola
