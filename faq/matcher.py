@@ -175,6 +175,10 @@ def writes_with(tag: str) -> set[str]:
     return _LANGUAGE_SCRIPTS.get(script, {script})
 
 
+def _other_script_of_same_language(tag: str, reader: str) -> bool:
+    return primary_language(tag) == primary_language(reader) and script_of(tag) != script_of(reader)
+
+
 # --- reading text ----------------------------------------------------------------------
 
 
@@ -398,7 +402,8 @@ class FaqIndex:
         Searches the languages of :func:`fallback_chain` (an article found in several
         keeps the version of the earliest language); when none answers, every indexed
         language written in the query's script (a buyer whose browser says ``en`` may
-        type Spanish or Chinese); when still none, and ``translate`` is given, the
+        type Spanish or Chinese), but never the reader's own language in another script
+        (no Simplified Chinese for a ``zh-Hant`` reader); when still none, and ``translate`` is given, the
         query translated to English (``translate(text, source_tag, "en")``, returning
         ``None`` when it cannot).
 
@@ -425,7 +430,7 @@ class FaqIndex:
         if not found:
             scripts = letter_scripts(query)
             guesses = [tag for tag in sorted(self.languages) if tag not in chain and scripts
-                       and scripts <= writes_with(tag)]
+                       and scripts <= writes_with(tag) and not _other_script_of_same_language(tag, chain[0])]
             found = self._search_languages(query, guesses, first_language_wins=False)
         if not found and translate is not None:
             english = translate(query, canonical_tag(lang), DEFAULT_LANGUAGE)
