@@ -3,7 +3,7 @@
 then :mod:`faq.service` / :mod:`faq.transfer`."""
 from __future__ import annotations
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -45,7 +45,7 @@ def text_direction(lang: str) -> str:
     """``rtl`` for languages written right to left (Arabic, Hebrew, Persian...), else ``ltr``."""
     try:
         return "rtl" if Locale.parse(lang, sep="-").character_order == "right-to-left" else "ltr"
-    except (ValueError, TypeError):
+    except (UnknownLocaleError, ValueError, TypeError):
         return "ltr"
 
 
@@ -53,7 +53,7 @@ def language_name(lang: str) -> str:
     """The language's own name for itself (``de`` → Deutsch, ``zh-Hant`` → 中文 (繁體))."""
     try:
         return Locale.parse(lang, sep="-").get_display_name() or lang
-    except (ValueError, TypeError):
+    except (UnknownLocaleError, ValueError, TypeError):
         return lang
 
 

@@ -21,6 +21,7 @@ def test_buyer_sees_the_answer_while_typing_and_agent_inserts_it(browser, app, s
         buyer.get_by_label("E-mail").fill("ana@example.pt")
         buyer.get_by_role("button", name="Start chat").click()
         box = buyer.get_by_label("Message")
+        expect(box).to_be_visible()  # typing starts once the chat room is shown
         box.press_sequentially("wher is my pakage")
         suggestions = buyer.locator("#faq-suggest .faq-suggest-list button")
         expect(suggestions.first).to_have_text("Where is my order?")
