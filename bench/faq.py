@@ -126,7 +126,7 @@ def measure(label: str, entries: list[Entry], queries) -> tuple[float, float]:
     start = time.perf_counter()
     index = FaqIndex(entries)
     built = time.perf_counter() - start
-    questions, owners = [e.title for e in entries], [e.slug for e in entries]
+    questions = [e.title for e in entries]
     index.search("warm up", "en")
     ours = latencies(lambda q, lang: index.search(q, lang, limit=3), queries)
     ref = latencies(lambda q, _lang: process.extractOne(q, questions), queries)
