@@ -156,6 +156,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(webhooks_bp)
     csrf.exempt(webhooks_bp)
+    from faq import init_app as init_faq
+
+    init_faq(app)
     register_error_handlers(app)
     register_template_helpers(app)
     register_cli(app)

@@ -69,9 +69,11 @@ def seed(sandbox_url):
         report(run_sync(store))
     for path in sorted((DEMO_DATA / "online-retail").glob("*.csv"))[14:]:
         report(run_import(archive, path))
+    from faq.cli import seed_demo
     from tickets.cli import seed_demo_rules
 
     seed_demo_rules()  # carrier claim deadlines and a default return policy, as data
+    click.echo(f"FAQ: {json.dumps(seed_demo().__dict__)}")
     click.echo("Demo agents (e-mail / password):")
     for email, name, role, zone, locale, languages in DEMO_AGENTS:
         password = random_password()

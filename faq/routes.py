@@ -1,0 +1,327 @@
+"""HTTP side of the FAQ: the public pages (``/faq/<lang>/``), the agents' editor
+(``/faq/admin/``), and the JSON API for suggestions (``/api/v1/faq/``). Thin: checks,
+then :mod:`faq.service` / :mod:`faq.transfer`."""
+from __future__ import annotations
+
+from babel import Locale, UnknownLocaleError
+from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from faq import api_bp, bp, service, transfer
+from faq.matcher import MAX_QUERY_LENGTH, InvalidLanguage, QueryTooLong, canonical_tag, fallback_chain
+from faq.models import ARTICLE_STATUSES, Article
+from helpdesk.errors import error_response
+from helpdesk.extensions import csrf, db, limiter
+
+MAX_LIMIT = 20
+TRANSLATOR = "translator"  # app.extensions key of a translation engine: f(text, source_tag, target_tag) -> str | None
+
+
+def _translator():
+    """The machine-translation engine, when one is installed (issue 4); else ``None``."""
+    return current_app.extensions.get(TRANSLATOR)
+
+
+def _lang_or_404(lang: str) -> str:
+    try:
+        return canonical_tag(lang)
+    except InvalidLanguage:
+        abort(404)
+
+
+def _published_or_404(slug: str):
+    if not service.SLUG.fullmatch(slug):
+        abort(404)
+    try:
+        return service.published_article(slug)
+    except service.ArticleNotFound:
+        abort(404)
+
+
+def text_direction(lang: str) -> str:
+    """``rtl`` for languages written right to left (Arabic, Hebrew, Persian...), else ``ltr``."""
+    try:
+        return "rtl" if Locale.parse(lang, sep="-").character_order == "right-to-left" else "ltr"
+    except (UnknownLocaleError, ValueError, TypeError):
+        return "ltr"
+
+
+def language_name(lang: str) -> str:
+    """The language's own name for itself (``de`` → Deutsch, ``zh-Hant`` → 中文 (繁體))."""
+    try:
+        return Locale.parse(lang, sep="-").get_display_name() or lang
+    except (UnknownLocaleError, ValueError, TypeError):
+        return lang
+
+
+@bp.app_context_processor
+def faq_helpers():
+    return {"text_direction": text_direction, "language_name": language_name}
+
+
+# --- public pages ----------------------------------------------------------------------
+
+
+@bp.get("/")
+def home():
+    """Send the visitor to the FAQ in the best of their browser's languages."""
+    available = service.published_languages()
+    for tag, _quality in request.accept_languages:
+        try:
+            chain = fallback_chain(tag)
+        except InvalidLanguage:
+            continue
+        match = next((t for t in chain if t in available), None)
+        if match:
+            return redirect(url_for("faq.index", lang=match))
+    return redirect(url_for("faq.index", lang="en" if "en" in available or not available else available[0]))
+
+
+@bp.get("/<lang>/")
+def index(lang: str):
+    """The FAQ in one language: every published article, or those answering ``q``."""
+    lang = _lang_or_404(lang)
+    q = (request.args.get("q") or "")[:MAX_QUERY_LENGTH]
+    if q:
+        matches = service.suggest(q, lang, limit=MAX_LIMIT, translate=_translator())
+        items = [(m.slug, m.lang, m.title) for m in matches]
+        groups = [("", items)] if items else []
+    else:
+        articles = db.session.scalars(select(Article).where(Article.status == "published")
+                                      .options(selectinload(Article.versions)).order_by(Article.category, Article.slug))
+        by_category: dict[str, list] = {}
+        for article in articles:
+            version = service.best_version(article, lang)
+            if version:
+                by_category.setdefault(article.category, []).append((article.slug, version.lang, version.question))
+        groups = list(by_category.items())
+    return render_template("faq/index.html", lang=lang, q=q, groups=groups, languages=service.published_languages())
+
+
+@bp.get("/<lang>/<slug>")
+def article(lang: str, slug: str):
+    """One answer in the reader's language (or the nearest of its fallback chain)."""
+    lang = _lang_or_404(lang)
+    found = _published_or_404(slug)
+    version = service.best_version(found, lang) or abort(404)
+    service.count(found, "view")
+    return render_template("faq/article.html", lang=lang, article=found, version=version,
+                           answer=service.render_answer(version.answer))
+
+
+@bp.post("/<lang>/<slug>/feedback")
+@limiter.limit(lambda: current_app.config["FAQ_FEEDBACK_RATE_LIMIT"])
+def feedback(lang: str, slug: str):
+    """The answer to "did this answer your question?" from the article page (form, CSRF)."""
+    lang = _lang_or_404(lang)
+    found = _published_or_404(slug)
+    helpful = request.form.get("helpful")
+    if helpful not in ("yes", "no"):
+        return error_response(400, "bad_request", _("Answer yes or no."))
+    service.count(found, helpful)
+    flash(_("Thank you! Glad it helped.") if helpful == "yes" else
+          _("Thank you. Write to us in the chat and an agent will help."), "info")
+    return redirect(url_for("faq.article", lang=lang, slug=slug))
+
+
+# --- JSON API --------------------------------------------------------------------------
+
+
+@api_bp.get("/suggest")
+@limiter.limit(lambda: current_app.config["FAQ_SUGGEST_RATE_LIMIT"])
+def suggest():
+    """``?q=&lang=&limit=`` → ``{"results": [{"slug", "lang", "title", "score"}]}``, best
+    first. ``lang`` defaults to the browser's language, ``limit`` to 5 (1–20). An empty or
+    symbol-only ``q`` gives no results; a ``q`` over 500 characters is a 400."""
+    q = request.args.get("q", "")
+    lang = request.args.get("lang") or request.accept_languages.best or "en"
+    try:
+        lang = canonical_tag(lang)
+    except InvalidLanguage as exc:
+        return error_response(400, "invalid_language", str(exc))
+    raw_limit = request.args.get("limit", "5")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        return error_response(400, "invalid_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.")
+    try:
+        matches = service.suggest(q, lang, limit=int(raw_limit), translate=_translator())
+    except QueryTooLong as exc:
+        return error_response(400, "query_too_long", str(exc))
+    return jsonify(results=[{"slug": m.slug, "lang": m.lang, "title": m.title, "score": m.score} for m in matches])
+
+
+@api_bp.get("/articles/<slug>")
+def article_json(slug: str):
+    """``?lang=`` → ``{"slug", "lang", "title", "answer_html", "answer_text", "url"}``: the
+    answer in the nearest language (``answer_html`` sanitised, ``answer_text`` the Markdown)."""
+    found = _published_or_404(slug)
+    lang = request.args.get("lang") or "en"
+    version = service.best_version(found, lang)
+    if version is None:
+        return error_response(404, "not_found", "This article is not written in that language.")
+    return jsonify(slug=found.slug, lang=version.lang, title=version.question,
+                   answer_html=str(service.render_answer(version.answer)), answer_text=version.answer,
+                   url=url_for("faq.article", lang=version.lang, slug=found.slug))
+
+
+@api_bp.post("/articles/<slug>/feedback")
+@csrf.exempt  # anonymous, from the chat widget (often without cookies): it can only add to counters
+@limiter.limit(lambda: current_app.config["FAQ_FEEDBACK_RATE_LIMIT"])
+def feedback_json(slug: str):
+    """JSON ``{"helpful": true|false}``: a yes counts as a deflection. → ``{"ok": true}``."""
+    found = _published_or_404(slug)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("helpful"), bool):
+        return error_response(400, "bad_request", 'Send JSON {"helpful": true} or {"helpful": false}.')
+    service.count(found, "yes" if data["helpful"] else "no")
+    return jsonify(ok=True)
+
+
+# --- the agents' editor ----------------------------------------------------------------
+
+
+def _article_or_404(article_id: int) -> Article:
+    try:
+        return service.get_article(article_id)
+    except service.ArticleNotFound:
+        abort(404)
+
+
+def _admin_list(status: int = 200, import_error: str | None = None):
+    articles = db.session.scalars(select(Article).options(selectinload(Article.versions))
+                                  .order_by(Article.category, Article.slug)).all()
+    return make_response(render_template("faq/admin/list.html", articles=articles, import_error=import_error,
+                                         statuses=ARTICLE_STATUSES), status)
+
+
+@bp.get("/admin/")
+@login_required
+def admin():
+    """Every article (drafts too) with its languages and counters; import and export."""
+    return _admin_list()
+
+
+@bp.post("/admin/articles")
+@login_required
+def admin_create():
+    """A new draft article: ``slug`` and ``category``."""
+    try:
+        created = service.save_article(None, slug=request.form.get("slug"), category=request.form.get("category"))
+    except service.FaqError as exc:
+        flash(str(exc), "error")
+        return _admin_list(400)
+    return redirect(url_for("faq.admin_article", article_id=created.id))
+
+
+@bp.route("/admin/articles/<id:article_id>", methods=["GET", "POST"])
+@login_required
+def admin_article(article_id: int):
+    """An article's slug, category and status, and its language versions."""
+    found = _article_or_404(article_id)
+    if request.args.get("lang"):  # "add a language"
+        try:
+            lang = canonical_tag(request.args["lang"])
+        except InvalidLanguage as exc:
+            flash(str(exc), "error")
+            return render_template("faq/admin/article.html", article=found), 400
+        return redirect(url_for("faq.admin_version", article_id=found.id, lang=lang))
+    status = 200
+    if request.method == "POST":
+        try:
+            service.save_article(found, slug=request.form.get("slug"), category=request.form.get("category"),
+                                 status=found.status)
+            flash(_("Saved."), "info")
+            return redirect(url_for("faq.admin_article", article_id=found.id))
+        except service.FaqError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            status = 400
+    return render_template("faq/admin/article.html", article=found), status
+
+
+@bp.post("/admin/articles/<id:article_id>/status")
+@login_required
+def admin_status(article_id: int):
+    """Publish or unpublish (``status`` = ``published`` or ``draft``)."""
+    found = _article_or_404(article_id)
+    try:
+        service.set_status(found, request.form.get("status"))
+    except service.FaqError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("faq.admin_article", article_id=found.id))
+
+
+@bp.post("/admin/articles/<id:article_id>/delete")
+@login_required
+def admin_delete(article_id: int):
+    """Delete an article and every version of it."""
+    service.delete_article(_article_or_404(article_id))
+    flash(_("Article deleted."), "info")
+    return redirect(url_for("faq.admin"))
+
+
+@bp.route("/admin/articles/<id:article_id>/versions/<lang>", methods=["GET", "POST"])
+@login_required
+def admin_version(article_id: int, lang: str):
+    """Write or edit one language version, with a preview of the answer."""
+    found = _article_or_404(article_id)
+    lang = _lang_or_404(lang)
+    version = found.version(lang)
+    form = request.form if request.method == "POST" else None
+    status = 200
+    if form is not None:
+        try:
+            data = service.clean_version({**form.to_dict(), "lang": lang, "phrasings": form.get("phrasings", ""),
+                                          "keywords": form.get("keywords", ""),
+                                          "machine_translated": bool(version and version.machine_translated),
+                                          "needs_review": form.get("needs_review") == "on"})
+            service.save_version(found, data)
+            flash(_("Saved."), "info")
+            return redirect(url_for("faq.admin_article", article_id=found.id))
+        except service.FaqError as exc:
+            flash(str(exc), "error")
+            status = 400
+    preview = service.render_answer(form.get("answer", "") if form is not None else (version.answer if version else ""))
+    return render_template("faq/admin/version.html", article=found, lang=lang, version=version, form=form,
+                           preview=preview), status
+
+
+@bp.post("/admin/articles/<id:article_id>/versions/<lang>/delete")
+@login_required
+def admin_version_delete(article_id: int, lang: str):
+    """Remove one language version."""
+    found = _article_or_404(article_id)
+    service.delete_version(found, _lang_or_404(lang))
+    return redirect(url_for("faq.admin_article", article_id=found.id))
+
+
+@bp.get("/admin/export.<fmt>")
+@login_required
+def admin_export(fmt: str):
+    """The whole FAQ as ``faq.json`` or ``faq.csv`` (UTF-8), for a backup or another helpdesk."""
+    if fmt not in ("json", "csv"):
+        abort(404)
+    body = transfer.export_json() if fmt == "json" else transfer.export_csv()
+    response = make_response(body)
+    response.headers["Content-Type"] = ("application/json" if fmt == "json" else "text/csv") + "; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="faq.{fmt}"'
+    return response
+
+
+@bp.post("/admin/import")
+@login_required
+def admin_import():
+    """Import a JSON or CSV export (all or nothing); a bad file is a 400 saying what is wrong."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _admin_list(400, _("Choose a file to import."))
+    try:
+        summary = transfer.import_articles(transfer.parse(upload.read(transfer.MAX_IMPORT_BYTES + 1), upload.filename))
+    except transfer.ImportRefused as exc:
+        return _admin_list(400, str(exc))
+    flash(_("Imported: %(a)d new and %(b)d updated articles, %(c)d new and %(d)d updated versions.",
+            a=summary.articles_created, b=summary.articles_updated, c=summary.versions_created,
+            d=summary.versions_updated), "info")
+    return redirect(url_for("faq.admin"))

@@ -1,0 +1,62 @@
+"""In Chromium: the buyer sees the tracking article while typing, before sending; the
+agent sees it beside the conversation and inserts it in the buyer's language."""
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from faq.models import Article
+
+expect.set_options(timeout=15_000)
+
+
+def test_buyer_sees_the_answer_while_typing_and_agent_inserts_it(browser, app, serve, demo_faq, make_agent):
+    url = serve(app).url
+    make_agent(email="lukas@test.example", name="Lukas")
+    dialogs = []
+    buyer_ctx, agent_ctx = browser.new_context(base_url=url), browser.new_context(base_url=url)
+    try:
+        buyer = buyer_ctx.new_page()
+        buyer.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        buyer.goto("/chat/")
+        buyer.get_by_label("E-mail").fill("ana@example.pt")
+        buyer.get_by_role("button", name="Start chat").click()
+        box = buyer.get_by_label("Message")
+        expect(box).to_be_visible()  # typing starts once the chat room is shown
+        box.press_sequentially("wher is my pakage")
+        suggestions = buyer.locator("#faq-suggest .faq-suggest-list button")
+        expect(suggestions.first).to_have_text("Where is my order?")
+        suggestions.first.click()
+        expect(buyer.locator("#faq-suggest .faq-answer")).to_contain_text("tracking number")
+        buyer.get_by_role("button", name="Yes").click()
+        expect(buyer.locator(".faq-suggest-thanks")).to_have_text("Glad it helped!")
+        assert buyer.locator("#messages li").count() == 0  # nothing was sent
+
+        box.fill("")
+        box.press_sequentially("我的包裹在哪")
+        expect(suggestions.first).to_have_text("我的订单到哪里了？")
+        box.fill("")
+        box.press_sequentially("¿dónde está mi pedido?")
+        expect(suggestions.first).to_have_text("¿Dónde está mi pedido?")
+        buyer.get_by_role("button", name="Send").click()
+        expect(buyer.locator("#messages .body")).to_have_text(["¿dónde está mi pedido?"])
+
+        agent = agent_ctx.new_page()
+        agent.goto("/login")
+        agent.get_by_label("E-mail").fill("lukas@test.example")
+        agent.get_by_label("Password").fill("correct horse battery")
+        agent.get_by_role("button", name="Sign in").click()
+        agent.goto("/chat/inbox")
+        agent.get_by_role("link", name="ana@example.pt").click()
+        panel = agent.locator("#faq-suggest")
+        expect(panel.locator("li a").first).to_have_text("¿Dónde está mi pedido? (es)")
+        panel.get_by_role("button", name="Insert").first.click()
+        expect(agent.get_by_label("Message")).to_have_value(
+            "Abre **Mi cuenta › Pedidos** y elige el pedido: verás su estado y, una vez enviado, la empresa de "
+            "transporte y el **número de seguimiento** con un enlace para seguir el paquete. El primer escaneo puede "
+            "tardar hasta 24 horas. Si no se mueve en 7 días, escríbenos por el chat con el número de pedido.")
+        assert dialogs == []
+        article = Article.query.filter_by(slug="track_order").one()
+        assert (article.helpful_count, article.deflection_count) == (1, 1)
+    finally:
+        buyer_ctx.close()
+        agent_ctx.close()

@@ -1,0 +1,100 @@
+"""The public help centre and the agents' editor."""
+from __future__ import annotations
+
+import re
+
+from faq import service
+from faq.models import Article
+from helpdesk.extensions import db
+
+
+def csrf_token(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_help_centre_in_the_browsers_language(client, demo_faq):
+    response = client.get("/faq/", headers={"Accept-Language": "zh-TW,zh;q=0.8"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/faq/zh-Hant/")
+    assert client.get("/faq/", headers={"Accept-Language": "sw"}).headers["Location"].endswith("/faq/en/")
+    page = client.get("/faq/de/").get_data(as_text=True)
+    assert "Wo ist meine Bestellung?" in page and 'lang="de"' in page
+
+
+def test_search_on_the_help_centre(client, demo_faq):
+    page = client.get("/faq/fr/", query_string={"q": "ou est mon colis"}).get_data(as_text=True)
+    assert 'href="/faq/fr/track_order"' in page
+    page = client.get("/faq/fr/", query_string={"q": "?!"}).get_data(as_text=True)
+    assert "track_order" not in page
+    assert client.get("/faq/fr/", query_string={"q": "x" * 5000}).status_code == 200  # cut to 500
+    assert client.get("/faq/not-a-language!/").status_code == 404
+
+
+def test_arabic_article_reads_right_to_left_and_counts_views(client, demo_faq):
+    page = client.get("/faq/ar/track_order").get_data(as_text=True)
+    assert '<h1 lang="ar" dir="rtl">أين طلبي؟</h1>' in page and '<div class="faq-answer" lang="ar" dir="rtl">' in page
+    assert Article.query.filter_by(slug="track_order").one().view_count == 1
+    assert client.get("/faq/en/nope").status_code == 404
+
+
+def test_feedback_form_needs_its_csrf_token(client, demo_faq, fresh_limits):
+    page = client.get("/faq/es/track_order").get_data(as_text=True)
+    assert client.post("/faq/es/track_order/feedback", data={"helpful": "yes"}).status_code == 400
+    response = client.post("/faq/es/track_order/feedback", data={"helpful": "yes", "csrf_token": csrf_token(page)})
+    assert response.status_code == 302
+    article = Article.query.filter_by(slug="track_order").one()
+    assert (article.helpful_count, article.deflection_count) == (1, 1)
+
+
+def test_answers_are_markdown_rendered_safely(client, app):
+    article = service.save_article(None, slug="evil", category="<b>cat</b>")
+    service.save_version(article, service.clean_version({
+        "lang": "en", "question": "<img src=x onerror=alert(1)> Is this safe?",
+        "answer": "<script>alert(1)</script>\n\n**bold** [click](javascript:alert(1)) [ok](https://example.com)\n\n"
+                  "<a href=\"x\" onclick=\"alert(1)\">raw</a>"}))
+    service.set_status(article, "published")
+    page = client.get("/faq/en/evil").get_data(as_text=True)
+    assert "<script>alert" not in page and "<img src=x" not in page and '<a href="x" onclick' not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown as text
+    assert "href=\"javascript:" not in page and "&lt;img src=x" in page and "<strong>bold</strong>" in page
+    assert 'href="https://example.com"' in page and 'rel="noopener noreferrer nofollow"' in page
+
+
+def test_editor_needs_a_signed_in_agent(client):
+    for path in ("/faq/admin/", "/faq/admin/export.json"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_agent_writes_publishes_and_unpublishes(client, signed_in):
+    response = client.post("/faq/admin/articles", data={"slug": "gift_wrap", "category": "ORDER"})
+    assert response.status_code == 302
+    article = Article.query.filter_by(slug="gift_wrap").one()
+    edit = f"/faq/admin/articles/{article.id}"
+    assert client.post(f"{edit}/status", data={"status": "published"}).status_code == 302
+    assert db.session.get(Article, article.id).status == "draft"  # no version yet: refused with a message
+    assert client.get(f"{edit}?lang=pt-br").headers["Location"].endswith(f"{edit}/versions/pt-BR")
+    response = client.post(f"{edit}/versions/pt-BR", data={
+        "question": "Vocês fazem embrulho para presente?", "phrasings": "embrulho\npapel de presente\n",
+        "keywords": "presente\nembrulho", "answer": "Sim, **grátis**.", "needs_review": "on"})
+    assert response.status_code == 302
+    version = article.version("pt-BR")
+    assert version.phrasings == ["embrulho", "papel de presente"] and version.needs_review
+    client.post(f"{edit}/status", data={"status": "published"})
+    assert client.get("/api/v1/faq/suggest?q=embrulho para presente&lang=pt-BR").get_json()["results"][0]["slug"] == "gift_wrap"
+    page = client.get(edit).get_data(as_text=True)
+    assert "Vocês fazem embrulho para presente?" in page and "needs review" in page
+    client.post(f"{edit}/status", data={"status": "draft"})
+    assert client.get("/api/v1/faq/suggest?q=embrulho para presente&lang=pt-BR").get_json()["results"] == []
+
+
+def test_editor_refuses_bad_input_with_a_message(client, signed_in):
+    assert client.post("/faq/admin/articles", data={"slug": "Not A Slug!"}).status_code == 400
+    client.post("/faq/admin/articles", data={"slug": "taken"})
+    assert "already has the slug" in client.post("/faq/admin/articles", data={"slug": "taken"}).get_data(as_text=True)
+    article = Article.query.filter_by(slug="taken").one()
+    response = client.post(f"/faq/admin/articles/{article.id}/versions/en", data={"question": "  ", "answer": "x"})
+    assert response.status_code == 400 and "The question must not be empty." in response.get_data(as_text=True)
+    response = client.post(f"/faq/admin/articles/{article.id}/versions/en", data={"question": "Q?", "answer": "x" * 20_001})
+    assert response.status_code == 400 and article.versions == []
+    assert client.get(f"/faq/admin/articles/{article.id}/versions/xx-!!").status_code == 404
+    assert client.get("/faq/admin/articles/999999999").status_code == 404
