@@ -23,7 +23,10 @@
     });
   }
 
-  socket.on("connect", function () { beat(); });
+  // A choice made before this script ran (a slow page) is sent with the first beat.
+  socket.on("connect", function () {
+    beat(select.value !== select.dataset.saved ? { availability: select.value } : null);
+  });
   setInterval(function () { if (socket.connected) beat(); }, 30000);
   select.addEventListener("change", function () { beat({ availability: select.value }); });
 
