@@ -20,6 +20,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 from chat import routing, service
 from chat.attachments import attachment_payload
+from chat.offline import leave_message, open_ticket
 from chat.models import Conversation, Message
 from chat.tokens import read_buyer_token
 from helpdesk.extensions import db
@@ -227,6 +228,11 @@ def send(data):
         _broadcast(conversation, message)
         if message.sender == "buyer" and conversation.assignee_id is None and (message.seq == 1 or was_closed):
             _route()  # the conversation has just joined the queue
+            if not routing.online_agents():
+                ticket = leave_message(conversation, message)
+                if ticket is not None:
+                    emit("queue", {"position": routing.queue_position(conversation), "agents_online": 0,
+                                   "ticket": ticket.id}, to=f"buyer:{conversation.id}")
     return {"ok": True, "message": message_payload(message), "duplicate": not created}
 
 
@@ -238,7 +244,8 @@ def history(data):
     messages = service.history(conversation, after_seq=data.get("after_seq", 0), include_internal=not buyer)
     return {"ok": True, "messages": [message_payload(m) for m in messages], "last_seq": conversation.last_seq,
             "conversation": conversation_payload(conversation),
-            "queue": {"position": routing.queue_position(conversation), "agents_online": routing.online_agents()}}
+            "queue": {"position": routing.queue_position(conversation), "agents_online": routing.online_agents(),
+                      "ticket": ticket.id if (ticket := open_ticket(conversation)) else None}}
 
 
 @handler("typing", role="any")

@@ -44,11 +44,14 @@
     const closedNote = document.getElementById("closed-note");
     const agentLine = document.getElementById("chat-agent");
     const queueNote = document.getElementById("queue-note");
+    let leftAs = null;  // the request (ticket) number a message left while nobody was online became
     function showQueue(queue) {
+      if (queue && queue.ticket) leftAs = queue.ticket;
       queueNote.hidden = !queue || queue.position === null;
       if (queueNote.hidden) return;
-      queueNote.textContent = queue.agents_online ? queueNote.dataset.position.replace("{n}", queue.position)
-        : queueNote.dataset.offline;
+      if (queue.agents_online) queueNote.textContent = queueNote.dataset.position.replace("{n}", queue.position);
+      else if (leftAs) queueNote.textContent = queueNote.dataset.left.replace("{n}", leftAs);
+      else queueNote.textContent = queueNote.dataset.offline;
     }
     // Who holds the chat: a live "agent" event is newer than a history answer computed
     // before it (both can cross on a fresh connection), so it wins until the next reconnect.

@@ -59,7 +59,7 @@ def test_round_robin_among_available_agents(live, start_chat, agent_session, cli
     assert [c["id"] for c in ben.wait_for("assigned", 2)] == [chats[1][0], chats[3][0]]
     assert away.of("assigned") == []
     assert chats[0][1].wait_for("agent")[0] == {"name": "Ana"}
-    assert chats[0][1].call("history", {})["queue"] == {"position": None, "agents_online": 2}
+    assert chats[0][1].call("history", {})["queue"] == {"position": None, "agents_online": 2, "ticket": None}
 
 
 def test_a_full_agent_gets_no_more_and_the_queue_moves_when_a_chat_closes(live, start_chat, agent_session, clients):
@@ -68,7 +68,7 @@ def test_a_full_agent_gets_no_more_and_the_queue_moves_when_a_chat_closes(live, 
     second, buyer2 = buyer_writes(clients, live, start_chat, "two@example.com")
     third, buyer3 = buyer_writes(clients, live, start_chat, "three@example.com")
     assert (assignee(first), assignee(second), assignee(third)) == ("Ana", None, None)
-    assert buyer3.call("history", {})["queue"] == {"position": 2, "agents_online": 1}
+    assert buyer3.call("history", {})["queue"] == {"position": 2, "agents_online": 1, "ticket": None}
     assert {"position": 2, "agents_online": 1} in buyer3.of("queue")
 
     assert ana.call("conversation:close", {"conversation": first})["ok"]
@@ -81,7 +81,7 @@ def test_a_full_agent_gets_no_more_and_the_queue_moves_when_a_chat_closes(live, 
 def test_nobody_online_the_buyer_waits_and_the_first_available_agent_takes_it(live, start_chat, agent_session,
                                                                               clients):
     public_id, buyer = buyer_writes(clients, live, start_chat, "early@example.com")
-    assert buyer.call("history", {})["queue"] == {"position": 1, "agents_online": 0}
+    assert buyer.call("history", {})["queue"]["position"] == 1
     ana = clients(live, http_session=agent_session("ana@test.example", "Ana"))
     ana.call("agent:status", {})  # a heartbeat while away takes nothing
     assert assignee(public_id) is None
@@ -97,7 +97,7 @@ def test_an_agent_not_heard_from_recently_is_not_online(live, start_chat, agent_
     db.session.commit()
     public_id, buyer = buyer_writes(clients, live, start_chat, "late@example.com")
     assert assignee(public_id) is None
-    assert buyer.call("history", {})["queue"] == {"position": 1, "agents_online": 0}
+    assert buyer.call("history", {})["queue"]["position"] == 1
 
 
 def test_status_changes_are_checked(live, agent_session, clients):
@@ -160,3 +160,33 @@ def test_simultaneous_buyers_never_push_an_agent_over_the_cap(live, start_chat, 
     ).all())
     assert loads == {"Ana": 2, "Ben": 2}
     assert read(select(func.count()).select_from(Conversation).where(Conversation.assignee_id.is_(None))) == 4
+
+
+def test_a_message_left_while_nobody_is_online_becomes_one_ticket(live, start_chat, agent_session, clients):
+    from tickets.models import Ticket
+
+    public_id, buyer = buyer_writes(clients, live, start_chat, "night@example.com")
+    queued = buyer.wait_for("queue", 2)[-1]
+    ticket_id = read(select(Ticket.id))
+    assert queued == {"position": 1, "agents_online": 0, "ticket": ticket_id}
+    ticket = db.session.scalar(select(Ticket))
+    assert (ticket.type, ticket.channel, ticket.tags, ticket.subject, ticket.conversation.public_id,
+            ticket.buyer_email) == ("question", "chat", ["offline-chat"], "Where is my parcel?", public_id,
+                                    "night@example.com")
+    db.session.rollback()
+    assert buyer.call("message:send", {"client_id": "again", "body": "Hello?"})["ok"]
+    assert buyer.call("history", {})["queue"]["ticket"] == ticket_id
+    assert read(select(func.count()).select_from(Ticket)) == 1  # one ticket, however often they write
+
+    online(clients, live, agent_session, "Ana")  # the chat is still taken by the first agent online
+    assert buyer.wait_for("agent")[0] == {"name": "Ana"}
+
+
+def test_no_ticket_when_an_agent_is_online_but_busy(live, start_chat, agent_session, clients):
+    from tickets.models import Ticket
+
+    online(clients, live, agent_session, "Ana", max_chats=1)
+    buyer_writes(clients, live, start_chat, "first@example.com")
+    _, waiting = buyer_writes(clients, live, start_chat, "second@example.com")
+    assert waiting.call("history", {})["queue"] == {"position": 1, "agents_online": 1, "ticket": None}
+    assert read(select(func.count()).select_from(Ticket)) == 0
