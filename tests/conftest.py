@@ -21,6 +21,15 @@ import pytest
 from werkzeug.serving import make_server
 
 os.environ.setdefault("LOG_FORMAT", "text")
+# argos-translate reads its settings from the environment at its first import, and would
+# otherwise write under ~/.local and ~/.cache: a throw-away home for this run, set before
+# anything can import it (shared/notes/argos-offline-testing.md). MINISBD: the sentence
+# splitter shipped in the package, never stanza's (which downloads).
+ARGOS_HOME = Path(tempfile.mkdtemp(prefix="helpdesk-argos-"))
+for _name, _value in {"ARGOS_PACKAGES_DIR": ARGOS_HOME / "packages", "XDG_DATA_HOME": ARGOS_HOME / "data",
+                      "XDG_CONFIG_HOME": ARGOS_HOME / "config", "XDG_CACHE_HOME": ARGOS_HOME / "cache",
+                      "ARGOS_CHUNK_TYPE": "MINISBD", "ARGOS_DEVICE_TYPE": "cpu"}.items():
+    os.environ[_name] = str(_value)
 
 from helpdesk import create_app  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
@@ -70,6 +79,8 @@ def postgres_database():
 def build_app(url: str, **config):
     """A migrated app on ``url``; ``config`` overrides the test defaults."""
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret",
+                      # Messages are translated in the background; tests that look at it choose an engine.
+                      "TRANSLATION_ENGINE": "none",
                       "ATTACHMENT_DIR": tempfile.mkdtemp(prefix="helpdesk-attachments-"),
                       "LOGIN_RATE_LIMIT": "1000 per minute", "CHAT_START_RATE_LIMIT": "1000 per minute", **config})
     with app.app_context():
