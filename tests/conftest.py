@@ -234,3 +234,35 @@ def smtp_server(app):
     yield inbox
     controller.stop()
     app.config.update(MAIL_SERVER="")
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """Tiny real ``.argosmodel`` files built offline (tests/translation/tiny_model.py):
+    ``pt-en``, ``en-pt``, ``en-de`` and a corrupt ``pt-en-corrupt`` (its model.bin cut short)."""
+    from tests.translation.tiny_model import build_tiny_model
+
+    folder = tmp_path_factory.mktemp("argosmodels")
+    return {"pt-en": build_tiny_model(folder, "pt", "en"), "en-pt": build_tiny_model(folder, "en", "pt", seed=11),
+            "en-de": build_tiny_model(folder, "en", "de", seed=13),
+            "pt-en-corrupt": build_tiny_model(folder, "pt", "en", corrupt=True)}
+
+
+@pytest.fixture
+def translation(app, tiny_models):
+    """Translation on with the argos engine: ``translation.install("pt-en", ...)`` installs
+    tiny models. Afterwards the worker is drained, every model removed, and the engine set
+    back to ``none``."""
+    from helpdesk.translation import argos
+    from helpdesk.translation.worker import worker
+
+    class Translation:
+        def install(self, *names):
+            return [argos.install_file(app.config, tiny_models[name]) for name in names]
+
+    app.config["TRANSLATION_ENGINE"] = "argos"
+    yield Translation()
+    worker(app).drain()
+    for model in argos.installed_models(app.config):
+        argos.remove(app.config, model.source, model.target)
+    app.config["TRANSLATION_ENGINE"] = "none"

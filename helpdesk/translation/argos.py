@@ -170,7 +170,7 @@ class ArgosEngine(TranslationEngine):
         raise NoTranslation(source, target)
 
     def pairs(self) -> set[tuple[str, str]]:
-        return set(self._scan())
+        return set(self._models())
 
     def version(self, source: str, target: str) -> str:
         from importlib.metadata import version
