@@ -9,6 +9,8 @@ from the environment at its first import, so :func:`load` sets safe defaults fir
   (the stanza splitter downloads resources at the first translation of each process);
 - ``ARGOS_DEVICE_TYPE=cpu``.
 
+Its logger is lowered to WARNING (it would log every translated text at INFO).
+
 Models live in ``TRANSLATION_MODELS_DIR`` (default ``instance/translation-models``, or
 ``ARGOS_PACKAGES_DIR`` when that is set): one folder per installed ``.argosmodel``,
 nothing else. The serving processes and the CLI must see the same folder.
@@ -71,6 +73,10 @@ def load(config: dict):
             import argostranslate.translate as translate
         except ImportError as exc:
             raise ModelError(f"argos-translate is not installed ({exc}); pip install -r requirements.txt.") from None
+        if _loaded_dir is None and not settings.debug:
+            # argostranslate logs every text it translates at INFO, whatever the root level:
+            # buyers' messages do not belong in the logs.
+            logging.getLogger("argostranslate.utils").setLevel(logging.WARNING)
         if _loaded_dir != folder:
             folder.mkdir(parents=True, exist_ok=True)
             settings.package_data_dir = folder

@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from helpdesk.translation.worker import worker
+from tests.browser.test_chat_browser import sign_in, start_chat
 from tests.translation.test_engines import EscapingEngine  # noqa: F401  (registers the "escaping" engine)
 
 expect.set_options(timeout=15_000)
@@ -20,19 +21,14 @@ def test_agent_toggles_between_translation_and_original(browser, app, serve, mak
     try:
         buyer = buyer_ctx.new_page()
         buyer.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        buyer.goto("/chat/?order=5001")
-        buyer.get_by_label("E-mail").fill("ana@example.pt")
-        buyer.get_by_role("button", name="Start chat").click()
+        start_chat(buyer)
         buyer.get_by_label("Message").fill(PT)
         buyer.get_by_role("button", name="Send").click()
         expect(buyer.locator("#messages li.msg.buyer .body")).to_have_text([PT])
 
         agent = agent_ctx.new_page()
         agent.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        agent.goto("/login")
-        agent.get_by_label("E-mail").fill("lukas@test.example")
-        agent.get_by_label("Password").fill("correct horse battery")
-        agent.get_by_role("button", name="Sign in").click()
+        sign_in(agent)
         agent.goto("/chat/inbox")
         agent.get_by_role("link", name="Ana").click()
         message = agent.locator("#messages li.msg.buyer")
