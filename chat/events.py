@@ -19,9 +19,10 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from chat import routing, service
+from chat import translation as chat_translation
 from chat.attachments import attachment_payload
-from chat.offline import leave_message, open_ticket
 from chat.models import Conversation, Message
+from chat.offline import leave_message, open_ticket
 from chat.tokens import read_buyer_token
 from helpdesk.extensions import db
 from helpdesk.models import Agent
@@ -33,7 +34,8 @@ EVENTS: dict[str, object] = {}
 
 
 def message_payload(message: Message) -> dict:
-    """A message as clients receive it (times in ISO 8601 UTC)."""
+    """A message as clients receive it (times in ISO 8601 UTC); ``translations`` are
+    those stored so far (more may follow as ``message:translated``)."""
     return {
         "id": message.id,
         "seq": message.seq,
@@ -43,6 +45,7 @@ def message_payload(message: Message) -> dict:
         "internal": message.internal,
         "body": message.body,
         "attachments": [attachment_payload(a) for a in message.attachments],
+        "translations": [chat_translation.translation_payload(t) for t in message.translations],
         "created_at": message.created_at.isoformat(),
     }
 
@@ -211,9 +214,12 @@ def _broadcast(conversation: Conversation, message: Message) -> None:
 
 @handler("message:send", role="any")
 def send(data):
-    """Store a message (once per ``client_id``), then acknowledge and broadcast it. A
-    buyer's first message (or one reopening a closed chat) puts it in the queue."""
+    """Store a message (once per ``client_id``), then acknowledge and broadcast it, then
+    queue its translation (delivered later as ``message:translated``). A buyer's first
+    message (or one reopening a closed chat) puts it in the queue. An agent may send
+    their own ``translation`` (``{"lang", "text"}``) with it, or ``translate: false``."""
     was_closed = False
+    translate = True
     if session.get("chat_role") == "buyer":
         conversation = _buyer_conversation()
         was_closed = conversation.status == "closed"
@@ -221,9 +227,13 @@ def send(data):
                                                 client_id=data.get("client_id"), attachments=data.get("attachments"))
     else:
         conversation = service.find_conversation(data.get("conversation"))
+        agent = _agent()
+        translate = _flag(data, "translate") if "translate" in data else True
+        translation = chat_translation.sent_translation(data.get("translation"), conversation, agent)
         message, created = service.post_message(conversation, sender="agent", body=data.get("body"),
-                                                client_id=data.get("client_id"), agent=_agent(),
-                                                internal=_flag(data, "internal"), attachments=data.get("attachments"))
+                                                client_id=data.get("client_id"), agent=agent,
+                                                internal=_flag(data, "internal"), attachments=data.get("attachments"),
+                                                translation=translation)
     if created:
         _broadcast(conversation, message)
         if message.sender == "buyer" and conversation.assignee_id is None and (message.seq == 1 or was_closed):
@@ -233,6 +243,8 @@ def send(data):
                 if ticket is not None:
                     emit("queue", {"position": routing.queue_position(conversation), "agents_online": 0,
                                    "ticket": ticket.id}, to=f"buyer:{conversation.id}")
+        if translate:
+            chat_translation.schedule(message)
     return {"ok": True, "message": message_payload(message), "duplicate": not created}
 
 
@@ -282,7 +294,16 @@ def watch(data):
     join_room(f"conv:{conversation.id}")
     emit("presence", {"agent": _agent().display_name, "viewing": True}, to=f"conv:{conversation.id}",
          include_self=False)
+    chat_translation.retry_missing(conversation)
     return {"ok": True, "conversation": conversation_payload(conversation)}
+
+
+@handler("translate:preview", role="agent")
+def translate_preview(data):
+    """What the buyer would read: ``{"conversation", "text"}`` → ``{"source", "target",
+    "text", "engine"}`` (the agent may edit it and send it as ``translation``)."""
+    conversation = service.find_conversation(data.get("conversation"))
+    return {"ok": True, **chat_translation.preview(conversation, _agent(), data.get("text"))}
 
 
 @handler("conversation:leave", role="agent")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
-from chat.models import Conversation, Message
+from chat.models import Conversation, Message, MessageTranslation
 from helpdesk.console.queries import order_number_variants
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
@@ -170,12 +171,14 @@ def find_conversation(public_id: object) -> Conversation:
 
 def post_message(conversation: Conversation, *, sender: str, body: object, client_id: object,
                  agent: Agent | None = None, internal: bool = False,
-                 attachments: object = None) -> tuple[Message, bool]:
+                 attachments: object = None,
+                 translation: MessageTranslation | None = None) -> tuple[Message, bool]:
     """Store a message exactly once and give it the conversation's next sequence number.
 
     ``attachments`` is a list of public ids of files this side uploaded to this
     conversation and has not sent yet (see :mod:`chat.attachments`); with attachments
-    the text may be empty.
+    the text may be empty. ``translation`` (unsaved) is stored with the message, in the
+    same transaction: what an agent sent the buyer besides the original.
 
     The sequence number comes from one atomic ``UPDATE ... RETURNING`` on the conversation
     row, so concurrent senders (even in other processes) never share a number. A buyer's
@@ -206,7 +209,7 @@ def post_message(conversation: Conversation, *, sender: str, body: object, clien
     ).scalar_one()
     message = Message(conversation_id=conversation.id, seq=seq, client_id=client_id, sender=sender,
                       agent=agent, internal=internal and sender == "agent", body=text, created_at=now,
-                      attachments=files)
+                      attachments=files, translations=[translation] if translation is not None else [])
     db.session.add(message)
     try:
         db.session.commit()
@@ -231,7 +234,8 @@ def history(conversation: Conversation, *, after_seq: object = 0, include_intern
     """
     if isinstance(after_seq, bool) or not isinstance(after_seq, int) or not 0 <= after_seq <= MAX_SEQ:
         raise ChatError("after_seq must be a whole number, 0 or more.")
-    stmt = select(Message).where(Message.conversation_id == conversation.id, Message.seq > after_seq)
+    stmt = (select(Message).where(Message.conversation_id == conversation.id, Message.seq > after_seq)
+            .options(selectinload(Message.translations)))
     if not include_internal:
         stmt = stmt.where(Message.internal.is_(False))
     return list(db.session.scalars(stmt.order_by(Message.seq)))

@@ -142,6 +142,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_chat_events(SocketIO(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"],
                                   client_manager=_message_queue(app.config)))
     from helpdesk import models  # noqa: F401  (register the tables with the metadata)
+    from helpdesk.translation import models as translation_models  # noqa: F401  (the translation cache)
     from helpdesk.auth import bp as auth_bp
     from helpdesk.cli import register_cli
     from helpdesk.console import bp as console_bp

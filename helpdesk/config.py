@@ -108,5 +108,15 @@ def from_environment(instance_path: str, environ: dict[str, str] | None = None) 
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": env.get("MAIL_FROM", "Helpdesk <helpdesk@localhost>"),
+        # Machine translation of chat (helpdesk/translation): the engine (auto = argos when
+        # argostranslate is installed, else none), where its models live, the agents' default
+        # language, and the languages the detector chooses among.
+        "TRANSLATION_ENGINE": env.get("TRANSLATION_ENGINE", "auto"),
+        "TRANSLATION_MODELS_DIR": (env.get("TRANSLATION_MODELS_DIR") or env.get("ARGOS_PACKAGES_DIR")
+                                   or str(Path(instance_path) / "translation-models")),
+        "TRANSLATION_PACKAGE_INDEX": env.get("TRANSLATION_PACKAGE_INDEX", ""),
+        "TRANSLATION_AGENT_LANGUAGE": env.get("TRANSLATION_AGENT_LANGUAGE", "en"),
+        "TRANSLATION_DETECT_LANGUAGES": tuple(
+            env.get("TRANSLATION_DETECT_LANGUAGES", "ar de en es fr it ja ko nl pl pt ru tr zh").replace(",", " ").split()),
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
     }

@@ -21,6 +21,15 @@ import pytest
 from werkzeug.serving import make_server
 
 os.environ.setdefault("LOG_FORMAT", "text")
+# argos-translate reads its settings from the environment at its first import, and would
+# otherwise write under ~/.local and ~/.cache: a throw-away home for this run, set before
+# anything can import it (shared/notes/argos-offline-testing.md). MINISBD: the sentence
+# splitter shipped in the package, never stanza's (which downloads).
+ARGOS_HOME = Path(tempfile.mkdtemp(prefix="helpdesk-argos-"))
+for _name, _value in {"ARGOS_PACKAGES_DIR": ARGOS_HOME / "packages", "XDG_DATA_HOME": ARGOS_HOME / "data",
+                      "XDG_CONFIG_HOME": ARGOS_HOME / "config", "XDG_CACHE_HOME": ARGOS_HOME / "cache",
+                      "ARGOS_CHUNK_TYPE": "MINISBD", "ARGOS_DEVICE_TYPE": "cpu"}.items():
+    os.environ[_name] = str(_value)
 
 from helpdesk import create_app  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
@@ -70,6 +79,8 @@ def postgres_database():
 def build_app(url: str, **config):
     """A migrated app on ``url``; ``config`` overrides the test defaults."""
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret",
+                      # Messages are translated in the background; tests that look at it choose an engine.
+                      "TRANSLATION_ENGINE": "none",
                       "ATTACHMENT_DIR": tempfile.mkdtemp(prefix="helpdesk-attachments-"),
                       "LOGIN_RATE_LIMIT": "1000 per minute", "CHAT_START_RATE_LIMIT": "1000 per minute", **config})
     with app.app_context():
@@ -223,3 +234,35 @@ def smtp_server(app):
     yield inbox
     controller.stop()
     app.config.update(MAIL_SERVER="")
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """Tiny real ``.argosmodel`` files built offline (tests/translation/tiny_model.py):
+    ``pt-en``, ``en-pt``, ``en-de`` and a corrupt ``pt-en-corrupt`` (its model.bin cut short)."""
+    from tests.translation.tiny_model import build_tiny_model
+
+    folder = tmp_path_factory.mktemp("argosmodels")
+    return {"pt-en": build_tiny_model(folder, "pt", "en"), "en-pt": build_tiny_model(folder, "en", "pt", seed=11),
+            "en-de": build_tiny_model(folder, "en", "de", seed=13),
+            "pt-en-corrupt": build_tiny_model(folder, "pt", "en", corrupt=True)}
+
+
+@pytest.fixture
+def translation(app, tiny_models):
+    """Translation on with the argos engine: ``translation.install("pt-en", ...)`` installs
+    tiny models. Afterwards the worker is drained, every model removed, and the engine set
+    back to ``none``."""
+    from helpdesk.translation import argos
+    from helpdesk.translation.worker import worker
+
+    class Translation:
+        def install(self, *names):
+            return [argos.install_file(app.config, tiny_models[name]) for name in names]
+
+    app.config["TRANSLATION_ENGINE"] = "argos"
+    yield Translation()
+    worker(app).drain()
+    for model in argos.installed_models(app.config):
+        argos.remove(app.config, model.source, model.target)
+    app.config["TRANSLATION_ENGINE"] = "none"

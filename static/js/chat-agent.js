@@ -12,6 +12,8 @@
     socket: socket,
     scope: { conversation: id },
     mine: function (m) { return m.sender === "agent"; },
+    preferTranslation: function (m) { return m.sender === "buyer"; },  // the buyer's words in the agent's language
+    showMarkers: true,
     onError: function (error, text) {
       if (error && error.code === "signed_out") { location.href = "/login?next=" + encodeURIComponent(location.pathname); return; }
       errorBox.textContent = (error && error.message) || "Something went wrong; please try again.";
@@ -92,7 +94,35 @@
   const stopTyping = HelpdeskChat.typingNotifier(box, function (on) {
     socket.emit("typing", { conversation: id, typing: on && !internal.checked });
   });
+  // Translation of a reply: preview it, edit it, and send it with the original; or send
+  // the original only. Without either, the server translates it after sending.
+  const panel = document.getElementById("translation-panel");
+  const translationBox = document.getElementById("translation-text");
+  const translationLabel = document.getElementById("translation-label");
+  const sendOriginal = document.getElementById("send-original");
+  let previewLang = null;
+  function closePreview() { panel.hidden = true; translationBox.value = ""; previewLang = null; }
+  box.addEventListener("input", closePreview);  // a changed reply needs a new preview
+  document.getElementById("preview-translation").addEventListener("click", function () {
+    errorBox.hidden = true;
+    if (!box.value.trim()) return;
+    socket.emit("translate:preview", { conversation: id, text: box.value }, function (ack) {
+      if (!ack.ok) { thread.onError(ack.error); return; }
+      previewLang = ack.target;
+      translationLabel.textContent = translationLabel.dataset.label.replace("{lang}", ack.target);
+      translationBox.value = ack.text;
+      panel.hidden = false;
+      sendOriginal.checked = false;
+    });
+  });
   HelpdeskChat.bindComposer(document.getElementById("composer"), box, errorBox, function (text) {
-    thread.send(text, { internal: internal.checked });
+    const extra = { internal: internal.checked };
+    if (!internal.checked && sendOriginal.checked) extra.translate = false;
+    else if (!internal.checked && previewLang && translationBox.value.trim()) {
+      extra.translation = { lang: previewLang, text: translationBox.value.trim() };
+    }
+    thread.send(text, extra);
+    closePreview();
+    sendOriginal.checked = false;
   }, stopTyping, "helpdesk.draft." + id);
 })();

@@ -35,6 +35,7 @@
       list: document.getElementById("messages"),
       socket: socket,
       mine: function (m) { return m.sender === "buyer"; },
+      preferTranslation: function (m) { return m.sender === "agent"; },  // replies in the buyer's language
       onError: function (error, text) {
         showError(errorBox, error);
         if (text && !box.value) box.value = text;  // a refused message comes back to be edited

@@ -123,13 +123,23 @@ window.HelpdeskChat = (function () {
     this.mine = options.mine;            // function(message) -> true when sent from this side
     this.scope = options.scope || {};    // extra payload fields ({conversation: id} for agents)
     this.onError = options.onError || function () {};
+    // Translations: shown instead of the original (with a toggle) for the other side's
+    // messages; markers ("No translation for pt→en") only where showMarkers (agents).
+    this.preferTranslation = options.preferTranslation || function () { return false; };
+    this.showMarkers = Boolean(options.showMarkers);
     this.lastSeq = 0;
     this.shown = new Map();
     this.pending = new Map();
+    this.early = new Map();              // translations that came before their message
     const self = this;
     this.socket.on("connect", function () { self.resume(); self.flush(); });
     this.socket.on("message", function (m) { self.show(m); });
     this.socket.on("read", function (r) { self.markRead(r.seq); });
+    this.socket.on("message:translated", function (t) {
+      if (self.scope.conversation && t.conversation !== self.scope.conversation) return;
+      const item = self.shown.get(t.seq);
+      if (item) self.translate(item, t); else self.early.set(t.seq, t);
+    });
   }
 
   Thread.prototype.show = function (m) {
@@ -146,6 +156,12 @@ window.HelpdeskChat = (function () {
     body.dir = "auto";
     body.textContent = m.body;
     item.append(meta, body);
+    item.dataset.preferTranslation = this.preferTranslation(m) ? "1" : "";
+    const self = this;
+    (m.translations || []).concat(this.early.has(m.seq) ? [this.early.get(m.seq)] : []).forEach(function (t) {
+      self.translate(item, t);
+    });
+    this.early.delete(m.seq);
     (m.attachments || []).forEach(function (a) { item.append(attachmentLink(a)); });
     const pending = this.pending.get(m.client_id);
     if (pending && pending.element) pending.element.remove();
@@ -154,6 +170,53 @@ window.HelpdeskChat = (function () {
     this.shown.set(m.seq, item);
     this.lastSeq = Math.max(this.lastSeq, m.seq);
     item.scrollIntoView({ block: "end" });
+  };
+
+  // Show a translation t ({lang, status, text, engine, note}) in a message's item: as the
+  // main text with a toggle to the original, or beside the original ("The buyer reads
+  // (pt)"); a marker when there is none. Text only, never markup.
+  Thread.prototype.translate = function (item, t) {
+    const labels = this.list.dataset;
+    const body = item.querySelector(".body");
+    const old = item.querySelector(".translation");
+    if (old) { old.remove(); body.hidden = false; }
+    if (!item.dataset.preferTranslation && !labels.readsAs) return;  // buyers: not their own words translated
+    const box = document.createElement("div");
+    box.className = "translation";
+    if (t.status !== "translated") {
+      if (!this.showMarkers) return;
+      box.classList.add("missing");
+      box.textContent = t.note;
+      body.after(box);
+      return;
+    }
+    const text = document.createElement("div");
+    text.className = "translated-text";
+    text.dir = "auto";
+    text.lang = t.lang;
+    text.textContent = t.text;
+    const note = document.createElement("div");
+    note.className = "translation-note";
+    if (item.dataset.preferTranslation) {
+      body.hidden = true;
+      const toggle = document.createElement("button");
+      toggle.type = "button";
+      toggle.className = "link toggle-original";
+      toggle.textContent = labels.showOriginal;
+      toggle.addEventListener("click", function () {
+        const toOriginal = body.hidden;
+        body.hidden = !toOriginal;
+        text.hidden = toOriginal;
+        toggle.textContent = toOriginal ? labels.showTranslation : labels.showOriginal;
+      });
+      note.append((t.engine === "agent" ? labels.agentTranslated : labels.machineTranslated) + " · ", toggle);
+      box.append(text, note);
+    } else {
+      box.classList.add("aside");
+      note.textContent = labels.readsAs.replace("{lang}", t.lang);
+      box.append(note, text);
+    }
+    body.after(box);
   };
 
   // The other side has read up to seq: mark this side's messages up to there as seen.

@@ -10,6 +10,23 @@ from tests.chat.test_attachments import PNG
 expect.set_options(timeout=15_000)
 
 
+def sign_in(page, email: str = "lukas@test.example") -> None:
+    """Sign an agent in through the login form (password as the ``make_agent`` fixture's)."""
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+
+
+def start_chat(page, name: str | None = None) -> None:
+    """The buyer of order #5001 (the ``order`` fixture) starts a chat on the chat page."""
+    page.goto("/chat/?order=5001")
+    page.get_by_label("E-mail").fill("ana@example.pt")
+    if name:
+        page.get_by_label("Your name").fill(name)
+    page.get_by_role("button", name="Start chat").click()
+
+
 def test_buyer_and_agent_chat_with_the_order_beside(browser, app, serve, make_agent, order):
     url = serve(app).url
     make_agent(email="lukas@test.example", name="Lukas")
@@ -18,10 +35,7 @@ def test_buyer_and_agent_chat_with_the_order_beside(browser, app, serve, make_ag
     try:
         buyer = buyer_ctx.new_page()
         buyer.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        buyer.goto("/chat/?order=5001")
-        buyer.get_by_label("E-mail").fill("ana@example.pt")
-        buyer.get_by_label("Your name").fill("Ana")
-        buyer.get_by_role("button", name="Start chat").click()
+        start_chat(buyer, "Ana")
         evil = "<img src=x onerror=alert(1)> A chávena chegou partida"
         buyer.get_by_label("Message").fill(evil)
         buyer.get_by_role("button", name="Send").click()
@@ -31,10 +45,7 @@ def test_buyer_and_agent_chat_with_the_order_beside(browser, app, serve, make_ag
 
         agent = agent_ctx.new_page()
         agent.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        agent.goto("/login")
-        agent.get_by_label("E-mail").fill("lukas@test.example")
-        agent.get_by_label("Password").fill("correct horse battery")
-        agent.get_by_role("button", name="Sign in").click()
+        sign_in(agent)
         agent.goto("/chat/inbox")
         agent.get_by_role("link", name="Ana").click()
         expect(agent.locator("#messages .body")).to_have_text([evil])
@@ -66,10 +77,7 @@ def test_an_available_agent_is_assigned_the_chat_round_robin(browser, app, serve
     agent_ctx = browser.new_context(base_url=server.url)
     try:
         agent = agent_ctx.new_page()
-        agent.goto("/login")
-        agent.get_by_label("E-mail").fill("lukas@test.example")
-        agent.get_by_label("Password").fill("correct horse battery")
-        agent.get_by_role("button", name="Sign in").click()
+        sign_in(agent)
         agent.get_by_label("Chat status").select_option("available")
         expect(agent.locator("#chat-load")).to_have_text("0/5 open")
 

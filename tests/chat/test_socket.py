@@ -31,6 +31,8 @@ def test_buyer_and_agent_exchange_messages_stored_once(live, order, start_chat, 
     assert (seen["seq"], seen["sender"], seen["body"]) == (1, "buyer", "Olá, a chávena chegou partida 😢")
 
     again = buyer.call("message:send", {"client_id": first, "body": "Olá, a chávena chegou partida 😢"})
+    for answer in (ack, again):  # its translation (here a "no translation" marker) may have come meanwhile
+        answer["message"].pop("translations")
     assert again == {**ack, "duplicate": True}  # a retry never stores a second copy
     reply = agent.call("message:send", {"conversation": public_id, "client_id": cid(), "body": "Lamento! Vou ver."})
     assert reply["message"]["seq"] == 2 and reply["message"]["agent_name"] == "Lukas"
