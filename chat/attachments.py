@@ -80,6 +80,16 @@ def accept_upload(conversation: Conversation, *, data: bytes, filename: object, 
     return attachment
 
 
+def download_name(attachment: Attachment) -> str:
+    """The file name to save as: the uploaded name with the extension of the type found in
+    the content (``magic.html`` holding a PNG downloads as ``magic.html.png``)."""
+    extension = ALLOWED_TYPES[attachment.content_type]
+    name = attachment.filename
+    if name.lower().endswith("." + extension) or (extension == "jpg" and name.lower().endswith(".jpeg")):
+        return name
+    return f"{name}.{extension}"
+
+
 def pending_attachments(conversation: Conversation, ids: object, uploader: str) -> list[Attachment]:
     """The uploaded, not yet sent attachments named by ``ids`` (public ids) for a message.
 

@@ -90,6 +90,8 @@ def handler(name: str, *, role: str):
                 return error("forbidden", "This connection may not do that.")
             if not isinstance(data, dict) or extra:
                 return error("bad_request", f"'{name}' takes one JSON object.")
+            if _has_surrogates(data):
+                return error("bad_request", "The text holds invalid characters (lone UTF-16 surrogates).")
             try:
                 if who == "agent":
                     _agent()
@@ -108,6 +110,18 @@ def handler(name: str, *, role: str):
         return wrapper
 
     return decorate
+
+
+def _has_surrogates(value) -> bool:
+    """True when a lone UTF-16 surrogate hides anywhere in a JSON value (JSON allows
+    ``"\\ud800"``; no database can store it)."""
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_has_surrogates(k) or _has_surrogates(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogates(v) for v in value)
+    return False
 
 
 def connect(auth=None):
@@ -348,7 +362,12 @@ def reopen(data):
 def transfer(data):
     """Hand the conversation to another agent (``{"agent": id}``) or back to the queue
     (``{"agent": null}``); the new assignee, the buyer and the inboxes are told."""
-    conversation = service.transfer(service.find_conversation(data.get("conversation")), _agent(), data.get("agent"))
+    if "agent" not in data:
+        raise service.ChatError("agent must be an agent's id, or null for back to the queue.")
+    target = data["agent"]
+    if target is not None and (isinstance(target, bool) or not isinstance(target, int)):
+        raise service.ChatError("agent must be an agent's id (a number), or null for back to the queue.")
+    conversation = service.transfer(service.find_conversation(data.get("conversation")), _agent(), target)
     payload = conversation_payload(conversation)
     emit("conversation", payload, to="agents")
     if conversation.assignee:

@@ -8,10 +8,11 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import validate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import Forbidden, NotFound
 from wtforms import ValidationError
 
 from chat import bp, service
-from chat.attachments import INLINE_TYPES, accept_upload, attachment_for_link, attachment_payload
+from chat.attachments import INLINE_TYPES, accept_upload, attachment_for_link, attachment_payload, download_name
 from chat.identity import IdentityRejected, verify_buyer
 from chat.macros import render_canned
 from chat.models import CannedReply, Conversation
@@ -68,9 +69,11 @@ def start():
     if isinstance(order_number, int) and not isinstance(order_number, bool):
         order_number = str(order_number)  # {"order_number": 1001} means "1001"
     if not isinstance(name, str) or len(name) > 120 or has_control_characters(name):
-        return error_response(400, "bad_name", "The name must be text of at most 120 characters.")
-    if not isinstance(order_number, str) or len(order_number) > 100:
-        return error_response(400, "bad_order_number", "The order number must be text of at most 100 characters.")
+        return error_response(400, "bad_name", "The name must be text of at most 120 characters, without control "
+                                                 "characters.")
+    if not isinstance(order_number, str) or len(order_number) > 100 or has_control_characters(order_number):
+        return error_response(400, "bad_order_number", "The order number must be text of at most 100 characters, "
+                                                       "without control characters.")
     try:
         conversation = service.start_conversation(email=email, name=name, order_number=order_number or None,
                                                   language=request.accept_languages.best or None, verified=verified)
@@ -94,7 +97,9 @@ def inbox():
     tab = request.args.get("tab", "unassigned")
     if tab not in INBOX_TABS:
         tab = "unassigned"
-    stmt = select(Conversation).options(selectinload(Conversation.assignee)).order_by(Conversation.updated_at.desc())
+    stmt = (select(Conversation).options(selectinload(Conversation.assignee))
+            .where(Conversation.last_seq > 0)  # opened but never written in: nothing to do
+            .order_by(Conversation.updated_at.desc()))
     if tab == "unassigned":
         stmt = stmt.where(Conversation.status == "open", Conversation.assignee_id.is_(None))
     elif tab == "mine":
@@ -172,20 +177,27 @@ def canned(public_id: str, reply_id: int):
     return jsonify(text=render_canned(reply.body, found, current_user))
 
 
-def _uploader(conversation: Conversation) -> str | None:
-    """Who may upload to ``conversation`` on this request: ``"buyer"`` with the
+def _uploader(conversation: Conversation) -> str:
+    """Who uploads to ``conversation`` on this request: ``"buyer"`` with the
     conversation's token (``Authorization: Bearer ...``), ``"agent"`` when signed in with a
-    valid CSRF token (``X-CSRFToken``), else ``None``."""
+    valid CSRF token (``X-CSRFToken``).
+
+    Raises:
+        NotFound: a buyer token for another conversation (as if it did not exist).
+        Forbidden: no credentials, or an agent's request without a valid CSRF token.
+    """
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer":
-        return "buyer" if read_buyer_token(token.strip()) == conversation.public_id else None
+        if read_buyer_token(token.strip()) != conversation.public_id:
+            raise NotFound()
+        return "buyer"
     if current_user.is_authenticated:
         try:
             validate_csrf(request.headers.get("X-CSRFToken"))
         except ValidationError:
-            return None
+            raise Forbidden("Your session has expired; reload the page and try again.") from None
         return "agent"
-    return None
+    raise Forbidden("You may not send files to this conversation.")
 
 
 @bp.post("/api/conversations/<public_id>/attachments")
@@ -196,11 +208,11 @@ def upload(public_id: str):
     ``201 {"attachment": {...}}``. The type is decided by the content (images, PDF)."""
     try:
         found = service.find_conversation(public_id)
-    except service.ConversationNotFound:
+        uploader = _uploader(found)
+    except (service.ConversationNotFound, NotFound):
         return error_response(404, "not_found", "There is no such conversation.")
-    uploader = _uploader(found)
-    if uploader is None:
-        return error_response(403, "forbidden", "You may not send files to this conversation.")
+    except Forbidden as exc:
+        return error_response(403, "forbidden", exc.description)
     file = request.files.get("file")
     if file is None:
         return error_response(400, "no_file", "Choose a file to send.")
@@ -223,7 +235,7 @@ def attachment(public_id: str):
     if found is None:
         abort(404)
     path = storage().path(found.storage_key)
-    response = send_file(path, mimetype=found.content_type, download_name=found.filename,
+    response = send_file(path, mimetype=found.content_type, download_name=download_name(found),
                          as_attachment=found.content_type not in INLINE_TYPES, max_age=3600, conditional=True)
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

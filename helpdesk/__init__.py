@@ -9,6 +9,7 @@ from flask import Flask, request
 from flask_login import current_user
 from flask_socketio import SocketIO
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from helpdesk import config as config_module
 from helpdesk.extensions import (
@@ -112,6 +113,11 @@ def create_app(config: dict | None = None) -> Flask:
             _sqlite_pragmas(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        # Client addresses (rate limits, logs) and the scheme come from the proxy's headers,
+        # trusting only as many hops as there are proxies (werkzeug's ProxyFix).
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     limiter.init_app(app)
     production = app.config["HELPDESK_ENV"] == "production"
     talisman.init_app(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 
 from flask import current_app
 
@@ -37,6 +37,7 @@ def send_text(to: str, subject: str, body: str, *, to_name: str = "") -> str:
     message["From"] = config["MAIL_FROM"]
     message["To"] = formataddr((to_name, to))
     message["Subject"] = subject
+    message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2].strip("> ") or None)
     message.set_content(body)
     try:

@@ -30,9 +30,10 @@ def search_key(text: str | None) -> str:
 
 def has_control_characters(text: str, allowed: str = "") -> bool:
     """True when ``text`` holds a control character (Unicode category Cc: C0 and C1, NUL)
-    other than those in ``allowed``. Format characters such as the zero-width joiner of
+    other than those in ``allowed``, or a lone UTF-16 surrogate (Cs: no character at all,
+    it cannot even be stored as UTF-8). Format characters such as the zero-width joiner of
     family emoji and Persian words, direction marks, and every kind of space are text."""
-    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
+    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in text)
 
 
 def is_blank(text: str) -> bool:

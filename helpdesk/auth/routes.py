@@ -59,8 +59,10 @@ def login():
 @login_required
 def logout():
     """End the agent's sessions everywhere (POST with the CSRF token, so no link can sign an
-    agent out); see :meth:`Agent.end_sessions`."""
+    agent out); see :meth:`Agent.end_sessions`. A signed-out agent is away: no chat is
+    routed to them."""
     current_user.end_sessions()
+    current_user.availability = "away"
     db.session.commit()
     logout_user()
     flash(_("You are signed out."), "info")

@@ -15,7 +15,12 @@
     preferTranslation: function (m) { return m.sender === "buyer"; },  // the buyer's words in the agent's language
     showMarkers: true,
     onError: function (error, text) {
-      if (error && error.code === "signed_out") { location.href = "/login?next=" + encodeURIComponent(location.pathname); return; }
+      if (error && error.code === "signed_out") {
+        // Keep what was being sent as the draft: after signing in again it is still there.
+        try { if (text) sessionStorage.setItem("helpdesk.draft." + id, text); } catch (e) { /* no storage */ }
+        location.href = "/login?next=" + encodeURIComponent(location.pathname);
+        return;
+      }
       errorBox.textContent = (error && error.message) || "Something went wrong; please try again.";
       errorBox.hidden = false;
       if (text && !box.value) box.value = text;  // a refused message comes back to be edited
@@ -64,7 +69,8 @@
   HelpdeskChat.bindAttach(document.getElementById("attach"),
     "/chat/api/conversations/" + encodeURIComponent(id) + "/attachments",
     { "X-CSRFToken": document.querySelector("meta[name=csrf-token]").content }, thread,
-    function (error) { thread.onError(error); });
+    function (error) { if (error === false) errorBox.hidden = true; else thread.onError(error); },
+    function () { return { internal: internal.checked }; });  // a file sent while writing a note stays in the note
 
   const transfer = document.getElementById("transfer");
   transfer.addEventListener("change", function () {
@@ -124,5 +130,6 @@
     thread.send(text, extra);
     closePreview();
     sendOriginal.checked = false;
+    internal.checked = false;  // a note is one message: the next one goes to the buyer unless ticked again
   }, stopTyping, "helpdesk.draft." + id);
 })();

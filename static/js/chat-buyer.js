@@ -76,9 +76,11 @@
       if (err && err.message === "unauthorized") { forget(); location.reload(); }
     });
     socket.on("agent", function (a) {
-      liveAgent = true;
+      liveAgent = Boolean(a.name);
       showAgent(a.name);
     });
+    // While waiting, ask again every 30 s: agents come and go (a closed laptop sends nothing).
+    setInterval(function () { if (!queueNote.hidden && socket.connected) thread.resume(); }, 30000);
     socket.on("closed", function () { closedNote.hidden = false; });
     socket.on("reopened", function () { closedNote.hidden = true; });
     socket.on("message", function (m) {
@@ -95,7 +97,8 @@
     }, stopTyping, "helpdesk.draft." + session.conversation);
     HelpdeskChat.bindAttach(document.getElementById("attach"),
       "/chat/api/conversations/" + encodeURIComponent(session.conversation) + "/attachments",
-      { Authorization: "Bearer " + session.token }, thread, function (error) { showError(errorBox, error); });
+      { Authorization: "Bearer " + session.token }, thread,
+      function (error) { if (error === false) errorBox.hidden = true; else showError(errorBox, error); });
     document.getElementById("new-chat").addEventListener("click", function () {
       forget();
       socket.disconnect();

@@ -98,7 +98,8 @@ window.HelpdeskChat = (function () {
 
   // Upload a file to the conversation, then send it as a message. headers carry the
   // buyer's token or the agent's CSRF token.
-  function bindAttach(input, url, headers, thread, onError) {
+  // extra() gives the message's other fields at send time (an agent's internal flag).
+  function bindAttach(input, url, headers, thread, onError, extra) {
     input.addEventListener("change", function () {
       const file = input.files[0];
       input.value = "";
@@ -108,7 +109,9 @@ window.HelpdeskChat = (function () {
       fetch(url, { method: "POST", headers: headers, body: form }).then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (data) {
           if (!response.ok) { onError(data.error || { message: response.statusText }); return; }
-          thread.send("", { attachments: [data.attachment.id] }, "📎 " + data.attachment.name);
+          onError(false);
+          thread.send("", Object.assign({ attachments: [data.attachment.id] }, extra ? extra() : {}),
+            "📎 " + data.attachment.name);
         });
       }).catch(function () { onError(null); });
     });
@@ -223,7 +226,8 @@ window.HelpdeskChat = (function () {
   Thread.prototype.markRead = function (seq) {
     const label = this.list.dataset.seenLabel;
     this.shown.forEach(function (item, itemSeq) {
-      if (itemSeq <= seq && item.classList.contains("mine") && !item.classList.contains("seen")) {
+      if (itemSeq <= seq && item.classList.contains("mine") && !item.classList.contains("seen") &&
+          !item.classList.contains("internal")) {  // the buyer never sees notes
         item.classList.add("seen");
         const mark = document.createElement("span");
         mark.className = "seen-mark";
@@ -263,6 +267,7 @@ window.HelpdeskChat = (function () {
       if (err) return;  // no answer: kept pending, resent with the same client_id on reconnect
       if (!ack.ok) {
         self.pending.delete(clientId);
+        item.element.classList.remove("pending");
         item.element.classList.add("failed");
         self.onError(ack.error, item.body);
         return;

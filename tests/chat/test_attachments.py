@@ -74,11 +74,15 @@ def test_a_pdf_is_a_download_and_links_are_checked(live, start_chat, clients):
     sent = upload(live, public_id, PDF, name="invoice.pdf", token=token).json()["attachment"]
     assert sent["content_type"] == "application/pdf"
     buyer = clients(live, auth={"token": token})
-    message = buyer.call("message:send", {"client_id": "d1", "body": "The invoice", "attachments": [sent["id"]]})
-    url = message["message"]["attachments"][0]["url"]
+    first = buyer.call("message:send", {"client_id": "d1", "body": "The invoice", "attachments": [sent["id"]]})
+    url = first["message"]["attachments"][0]["url"]
     fetched = requests.get(live + url, timeout=10)
     assert fetched.status_code == 200 and fetched.content == PDF
     assert fetched.headers["Content-Disposition"] == "attachment; filename=invoice.pdf"
+    renamed = upload(live, public_id, PNG, name="photo.pdf", token=token).json()["attachment"]
+    message = buyer.call("message:send", {"client_id": "d2", "body": "", "attachments": [renamed["id"]]})
+    served = requests.get(live + message["message"]["attachments"][0]["url"], timeout=10)
+    assert served.headers["Content-Disposition"] == "inline; filename=photo.pdf.png"  # named for what it is
 
     signature = re.search(r"s=([^&]+)", url).group(1)
     other_id, other_token = start_chat(email="eve@example.com")
@@ -111,11 +115,13 @@ def test_only_images_and_pdf_by_content_within_the_limit(live, app, start_chat):
 def test_nobody_sends_files_to_a_conversation_not_theirs(live, start_chat, agent_session, clients):
     mine, token = start_chat()
     theirs, their_token = start_chat(email="eve@example.com")
-    assert upload(live, theirs, PNG, token=token).status_code == 403
+    assert upload(live, theirs, PNG, token=token).status_code == 404  # as if it did not exist
     assert upload(live, mine, PNG).status_code == 403  # no token at all
     assert upload(live, "nope", PNG, token=token).status_code == 404
     http = agent_session()
-    assert upload(live, mine, PNG, http=http).status_code == 403  # an agent without the CSRF token
+    no_csrf = upload(live, mine, PNG, http=http)  # an agent without the CSRF token
+    assert (no_csrf.status_code, no_csrf.json()["error"]["message"]) == (
+        403, "Your session has expired; reload the page and try again.")
     page = http.get(f"{live}/chat/conversations/{mine}", timeout=10).text
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
     by_agent = upload(live, mine, PNG, http=http, headers={"X-CSRFToken": csrf})

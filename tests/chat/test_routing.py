@@ -2,6 +2,7 @@
 queue, with real Socket.IO clients against a running server."""
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from datetime import timedelta
@@ -119,9 +120,11 @@ def test_transfer_rules(live, start_chat, agent_session, clients):
 
     refused = ben.call("conversation:transfer", {"conversation": public_id, "agent": ben_id})
     assert refused["error"] == {"code": "forbidden", "message": "Only Ana or a manager can transfer this conversation."}
-    for target in (999999, "2", True):
-        assert ana.call("conversation:transfer", {"conversation": public_id, "agent": target})["error"]["code"] \
-            == "agent_not_found"
+    assert ana.call("conversation:transfer", {"conversation": public_id, "agent": 999999})["error"]["code"] \
+        == "agent_not_found"
+    for bad in ({"agent": "2"}, {"agent": True}, {}):
+        assert ana.call("conversation:transfer", {"conversation": public_id, **bad})["error"]["code"] \
+            == "bad_request", bad
     assert assignee(public_id) == "Ana"
 
     moved = ana.call("conversation:transfer", {"conversation": public_id, "agent": ben_id})
@@ -190,3 +193,20 @@ def test_no_ticket_when_an_agent_is_online_but_busy(live, start_chat, agent_sess
     _, waiting = buyer_writes(clients, live, start_chat, "second@example.com")
     assert waiting.call("history", {})["queue"] == {"position": 1, "agents_online": 1, "ticket": None}
     assert read(select(func.count()).select_from(Ticket)) == 0
+
+
+def test_signing_out_makes_an_agent_away(live, start_chat, agent_session, clients):
+    http = agent_session("ana@test.example", "Ana")
+    clients(live, http_session=http).call("agent:status", {"availability": "available"})
+    page = http.get(f"{live}/chat/inbox", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert http.post(f"{live}/logout", data={"csrf_token": token}, timeout=10).status_code == 200
+    assert read(select(Agent.availability).filter_by(display_name="Ana")) == "away"
+    public_id, _ = buyer_writes(clients, live, start_chat, "after@example.com")
+    assert assignee(public_id) is None
+
+
+def test_the_inbox_lists_only_conversations_the_buyer_wrote_in(live, start_chat, agent_session):
+    http = agent_session()
+    silent, _ = start_chat(email="silent@example.com")
+    assert silent not in http.get(f"{live}/chat/inbox?tab=all", timeout=10).text

@@ -223,3 +223,19 @@ def test_a_dropped_connection_stops_its_typing_notice(live, order, start_chat, a
     buyer.leave()
     notices = agent.wait_for("typing", 2)
     assert [n["typing"] for n in notices] == [True, False]
+
+
+def test_lone_surrogates_are_refused_clearly(live, start_chat, clients):
+    public_id, token = start_chat()
+    buyer = clients(live, auth={"token": token})
+    for payload in ({"client_id": "s1", "body": "hi \ud800"}, {"client_id": "s2", "body": "x", "attachments": ["\udfff"]},
+                    {"client_id": "\ud800", "body": "x"}):
+        ack = buyer.call("message:send", payload)
+        assert ack["error"] == {"code": "bad_request",
+                                "message": "The text holds invalid characters (lone UTF-16 surrogates)."}
+    for field in ("name", "order_number"):
+        raw = '{"email": "sur@example.com", "%s": "a\\ud800b"}' % field
+        answer = requests.post(f"{live}/chat/api/conversations", data=raw, timeout=10,
+                               headers={"Content-Type": "application/json"})
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == f"bad_{field}"
+    assert buyer.call("history", {})["messages"] == []

@@ -36,6 +36,7 @@ def test_the_buyer_gets_the_transcript_without_internal_notes(client, login, ord
     assert "The transcript was sent to ana@example.pt." in send(client, public_id, to="buyer")
     [mail] = smtp_server.messages
     assert (mail["To"], mail["Subject"]) == ("Ana Sousa <ana@example.pt>", "Your conversation with us")
+    assert mail["Date"].datetime.tzinfo is not None
     text = mail.get_content()
     assert mail.get_content_type() == "text/plain"
     assert "<script>alert(1)</script> partida 😢" in text and "Enviamos outra hoje." in text
