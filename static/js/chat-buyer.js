@@ -13,18 +13,37 @@
     box.hidden = false;
   }
 
-  // Storage can be unavailable (a storefront iframe under strict privacy settings): the
-  // chat then still works, it just cannot find the conversation again after a reload.
+  // Storage is often unavailable in a storefront's iframe (browsers partition or block
+  // third-party storage). The widget on the storefront then keeps the session in the
+  // storefront's own storage: this page hands it over with postMessage, and the widget
+  // hands it back in the iframe's URL fragment (never sent to any server).
+  const framed = window.parent !== window;
+  const parentOrigin = framed && document.referrer ? new URL(document.referrer).origin : null;
+
+  function tellWidget(message) {
+    if (parentOrigin) window.parent.postMessage(Object.assign({ source: "helpdesk-chat" }, message), parentOrigin);
+  }
+
+  function fromWidget() {
+    const match = /[#&]session=([^&]+)/.exec(location.hash);
+    try { return match ? JSON.parse(decodeURIComponent(match[1])) : null; } catch (e) { return null; }
+  }
+
   function saved() {
-    try { return JSON.parse(localStorage.getItem(STORE_KEY)); } catch (e) { return null; }
+    let stored = null;
+    try { stored = JSON.parse(localStorage.getItem(STORE_KEY)); } catch (e) { /* no storage here */ }
+    return stored || fromWidget();
   }
 
   function remember(session) {
-    try { localStorage.setItem(STORE_KEY, JSON.stringify(session)); } catch (e) { /* see above */ }
+    try { localStorage.setItem(STORE_KEY, JSON.stringify(session)); } catch (e) { /* no storage here */ }
+    tellWidget({ type: "session", session: session });
   }
 
   function forget() {
-    try { localStorage.removeItem(STORE_KEY); } catch (e) { /* see above */ }
+    try { localStorage.removeItem(STORE_KEY); } catch (e) { /* no storage here */ }
+    tellWidget({ type: "forget" });
+    if (location.hash) history.replaceState(null, "", location.pathname + location.search);
   }
 
   function enter(session) {

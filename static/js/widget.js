@@ -26,12 +26,29 @@
     "border:0;border-radius:24px;background:#1f5fbf;color:#fff;font:15px system-ui,sans-serif;cursor:pointer;" +
     "box-shadow:0 2px 8px rgba(0,0,0,.25)";
 
+  // The chat's session (its conversation and buyer token) kept in the storefront's own
+  // storage, for browsers that give the helpdesk's iframe no storage of its own.
+  const KEY = "helpdesk-chat:" + origin;
+  function stored() {
+    try { return localStorage.getItem(KEY); } catch (e) { return null; }
+  }
+  window.addEventListener("message", function (event) {
+    if (event.origin !== origin || !event.data || event.data.source !== "helpdesk-chat") return;
+    try {
+      if (event.data.type === "session") localStorage.setItem(KEY, JSON.stringify(event.data.session));
+      if (event.data.type === "forget") localStorage.removeItem(KEY);
+    } catch (e) { /* no storage on the storefront either: the chat still works until a reload */ }
+  });
+
   let frame = null;
   button.addEventListener("click", function () {
     if (!frame) {
       frame = document.createElement("iframe");
       frame.title = label;
-      frame.src = origin + "/chat/" + (params.toString() ? "?" + params.toString() : "");
+      frame.referrerPolicy = "origin";  // the chat page learns the storefront's origin, nothing more
+      const session = stored();
+      frame.src = origin + "/chat/" + (params.toString() ? "?" + params.toString() : "") +
+        (session ? "#session=" + encodeURIComponent(session) : "");
       frame.style.cssText = "position:fixed;bottom:76px;right:20px;z-index:2147483647;width:min(380px,calc(100vw - 40px));" +
         "height:min(560px,calc(100vh - 100px));border:1px solid #dde1e8;border-radius:12px;background:#fff;" +
         "box-shadow:0 4px 16px rgba(0,0,0,.2)";

@@ -143,6 +143,14 @@ def test_the_widget_opens_the_chat_on_a_storefront(browser, app, serve, order):
         chat.get_by_label("Message").fill("Olá do site da loja")
         chat.get_by_role("button", name="Send").click()
         expect(chat.locator("#messages .body")).to_have_text(["Olá do site da loja"])
+        # Back on the shop later (a reload): the widget finds the conversation again even
+        # where the browser gives the helpdesk's iframe no storage of its own.
+        page = context.pages[0]
+        page.reload()
+        page.get_by_role("button", name="Chat with us").click()
+        again = page.frame_locator("iframe[title='Chat with us']")
+        expect(again.locator("#messages .body")).to_have_text(["Olá do site da loja"])
+        expect(again.locator("#chat-start")).to_be_hidden()
     finally:
         context.close()
 
