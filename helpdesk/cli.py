@@ -84,13 +84,17 @@ def create_agent(email: str, name: str, password: str, *, role: str = "agent", t
 @click.option("--locale", default="en", show_default=True, callback=checked(clean_locale))
 @click.option("--languages", default="en", show_default=True, help="Comma-separated BCP 47 tags.",
               callback=checked(lambda v: [clean_language_tag(tag) for tag in v.split(",")]))
+@click.option("--max-chats", type=click.IntRange(1, 50), default=5, show_default=True,
+              help="Open chats routed to the agent at most (round-robin skips a full agent).")
 @click.password_option(help="Prompted for when not given.")
-def agents_create(email, name, role, team, time_zone, locale, languages, password):
+def agents_create(email, name, role, team, time_zone, locale, languages, max_chats, password):
     """Create an agent, or reset an existing agent's password and profile."""
     if len(password) < 8 or not password.isprintable():
         raise click.BadParameter("use at least 8 printable characters", param_hint="--password")
     agent = create_agent(email, name, password, role=role, team=team, time_zone=time_zone, locale=locale,
                          languages=languages)
+    agent.max_chats = max_chats
+    db.session.commit()
     click.echo(f"Agent {agent.email} ({agent.role}) is ready.")
 
 

@@ -19,10 +19,12 @@ def runner(app):
 
 def test_create_agent_hashes_the_password(runner):
     result = runner.invoke(args=["agents", "create", "--email", "Li@Example.com", "--name", "Li Wei", "--role", "manager",
-                                 "--time-zone", "Asia/Shanghai", "--languages", "zh-Hans,en", "--password", "s3cret-pass"])
+                                 "--time-zone", "Asia/Shanghai", "--languages", "zh-Hans,en", "--max-chats", "8",
+                                 "--password", "s3cret-pass"])
     assert result.exit_code == 0, result.output
     agent = db.session.scalar(select(Agent))
-    assert (agent.email, agent.role, agent.time_zone, agent.languages) == ("li@example.com", "manager", "Asia/Shanghai", ["zh-Hans", "en"])
+    assert (agent.email, agent.role, agent.time_zone, agent.languages, agent.max_chats) == (
+        "li@example.com", "manager", "Asia/Shanghai", ["zh-Hans", "en"], 8)
     assert "s3cret-pass" not in agent.password_hash and agent.check_password("s3cret-pass")
 
 
@@ -35,6 +37,7 @@ def test_create_agent_hashes_the_password(runner):
     (["--languages", "klingon,,<b>"], "is not a BCP 47 language tag"),
     (["--email", "not-an-email"], "'not-an-email' is not an e-mail address"),
     (["--name", "   "], "The name must not be empty."),
+    (["--max-chats", "0"], "0 is not in the range 1<=x<=50"),
 ])
 def test_bad_agent_input_is_refused(runner, args, message):
     base = ["agents", "create", "--email", "a@b.example", "--name", "A"]
