@@ -137,11 +137,12 @@
     }
 
     function fromLatestMessage() {
-      const bodies = messages.querySelectorAll("li.msg.buyer .body");
-      if (bodies.length) suggest(bodies[bodies.length - 1].textContent, lang, 3, show);
+      const bodies = document.querySelectorAll(root.dataset.source);
+      const text = bodies.length ? bodies[bodies.length - 1].textContent : root.dataset.fallback;
+      if (text) suggest(text, lang, 3, show);
     }
 
-    new MutationObserver(debounced(fromLatestMessage)).observe(messages, { childList: true });
+    if (messages) new MutationObserver(debounced(fromLatestMessage)).observe(messages, { childList: true });
     fromLatestMessage();
   }
 

@@ -60,3 +60,27 @@ def test_buyer_sees_the_answer_while_typing_and_agent_inserts_it(browser, app, s
     finally:
         buyer_ctx.close()
         agent_ctx.close()
+
+
+def test_the_agent_sees_suggestions_beside_a_ticket_and_inserts_one(browser, app, serve, demo_faq, make_agent):
+    from tickets.service import Actor, create_ticket
+
+    ticket = create_ticket(Actor("system"), order=None, type="question", subject="¿Dónde está mi pedido?",
+                           description="Lo pedí hace dos semanas.", language="es", channel="web_form")
+    ticket_id = ticket.id
+    url = serve(app).url
+    make_agent(email="lukas@test.example", name="Lukas")
+    context = browser.new_context(base_url=url)
+    try:
+        agent = context.new_page()
+        agent.goto("/login")
+        agent.get_by_label("E-mail").fill("lukas@test.example")
+        agent.get_by_label("Password").fill("correct horse battery")
+        agent.get_by_role("button", name="Sign in").click()
+        agent.goto(f"/tickets/{ticket_id}")
+        panel = agent.locator("#faq-suggest")
+        expect(panel.locator(".faq-suggest-list a").first).to_have_text("¿Dónde está mi pedido? (es)")
+        panel.get_by_role("button", name="Insert").first.click()
+        expect(agent.locator("#body")).not_to_have_value("")
+    finally:
+        context.close()
