@@ -100,6 +100,8 @@ def parse_json(data: bytes) -> list[ArticleData]:
         document = json.loads(_decode(data))
     except json.JSONDecodeError as exc:
         raise ImportRefused([f"The file is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."]) from None
+    except RecursionError:
+        raise ImportRefused(["The file nests lists or objects too deeply to be an export."]) from None
     articles = document.get("articles") if isinstance(document, dict) else document
     if not isinstance(articles, list):
         raise ImportRefused(['Expected {"articles": [...]} (see the export for the layout).'])

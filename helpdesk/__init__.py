@@ -6,6 +6,7 @@ from pathlib import Path
 
 import socketio
 from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 from flask_socketio import SocketIO
 from sqlalchemy import event
@@ -79,6 +80,18 @@ def _message_queue(config) -> socketio.RedisManager | None:
                                  redis_options={"max_connections": REDIS_MAX_CONNECTIONS})
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a body nested too deeply for Python's parser (a few KB of
+    ``[[[[...`` reach the recursion limit) is refused like any other malformed JSON (a
+    ``ValueError``: 400, or ``None`` with ``get_json(silent=True)``) instead of a 500."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the helpdesk.
 
@@ -96,6 +109,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.url_map.converters["id"] = IdConverter
+    app.json = JSONProvider(app)
     app.config.update(config_module.from_environment(app.instance_path))
     if config:
         app.config.update(config)

@@ -7,6 +7,7 @@ PostgreSQL alike and still sums in SQL.
 """
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -45,11 +46,17 @@ def minor_units(currency: str) -> int:
     return get_currency_precision(normalise_currency(currency))
 
 
+AMOUNT_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
 def _to_decimal(value: str | int | Decimal | None) -> Decimal:
     if isinstance(value, float):
         raise InvalidAmount("Amounts must be given as strings or Decimal, never float.")
     if value is None or (isinstance(value, str) and not value.strip()):
         raise InvalidAmount("Missing amount.")
+    if isinstance(value, str) and not AMOUNT_TEXT.fullmatch(value.strip()):
+        # Decimal() would also take "1_0", "1e1", "+1" or full-width digits: typos, not amounts.
+        raise InvalidAmount(f"{value!r} is not an amount of money.")
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:

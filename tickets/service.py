@@ -472,7 +472,7 @@ def _check_order_rules(ticket: Ticket, order: Order, lines: list[tuple[int, int]
             raise rules.InvalidQuantity("Choose the items and quantities to return.")
         try:
             decision = rules.check_return_window(order, window_days=policy.return_window_days, zone=zone, now=now)
-        except (rules.ReturnWindowClosed, rules.NotShippedYet) as exc:
+        except rules.ReturnWindowClosed as exc:  # goodwill covers the window, never "nothing was shipped"
             if not override:
                 raise
             notes.append(("policy_overridden", {"rule": exc.code, "message": str(exc)}))
@@ -752,8 +752,9 @@ def update_dispute(ticket: Ticket, actor: Actor, *, outcome: object, now: dateti
 
 def request_refund(ticket: Ticket, actor: Actor, *, kind: object, lines: object = None, amount: object = None,
                    include_shipping: bool = False, reason: object = "", now: datetime | None = None) -> TicketRefund:
-    """Ask for a refund on the ticket's order (agents only). Above the store's threshold
-    it waits for a manager (a manager's own request is approved at once); otherwise it is
+    """Ask for a refund on the ticket's order (agents only). When this refund and the
+    order's earlier helpdesk refunds (not rejected or failed) together pass the store's
+    threshold, it waits for a manager (a manager's own request is approved at once); otherwise it is
     approved and ready to execute. Checked under the order lock.
 
     Raises:
@@ -775,7 +776,13 @@ def request_refund(ticket: Ticket, actor: Actor, *, kind: object, lines: object 
         db.session.rollback()
         raise
     approver = actor.agent.role in ("manager", "admin")
-    waits = rules.needs_approval(plan.amount, plan.currency, policy_for(order.store), order.store.default_currency)
+    # The threshold applies to everything refunded through the helpdesk on this order, so
+    # splitting a refund into small ones never avoids a manager.
+    earlier = sum((r.amount for r in db.session.scalars(
+        select(TicketRefund).where(TicketRefund.order_id == order.id, TicketRefund.currency == plan.currency,
+                                   TicketRefund.state.not_in(("rejected", "failed"))))), Decimal(0))
+    waits = rules.needs_approval(earlier + plan.amount, plan.currency, policy_for(order.store),
+                                 order.store.default_currency)
     refund = TicketRefund(ticket=ticket, order_id=order.id, kind=plan.kind, amount=plan.amount,
                           shipping_amount=plan.shipping_amount, currency=plan.currency, lines=plan.lines,
                           reason=reason or None, requested_by=actor.agent, created_at=now, updated_at=now,

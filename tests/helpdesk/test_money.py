@@ -38,7 +38,8 @@ def test_digits_below_the_minor_unit_are_refused(currency, text):
         parse_amount(text, currency)
 
 
-@pytest.mark.parametrize("value", [1.1, "abc", "", None, "NaN", "Infinity"])
+@pytest.mark.parametrize("value", [1.1, "abc", "", None, "NaN", "Infinity", "1_0", "1e1", "+1", "１.００", "1,50",
+                                   "0x10", " - 1"])
 def test_non_amounts_are_refused(value):
     with pytest.raises(InvalidAmount):
         parse_amount(value, "EUR")

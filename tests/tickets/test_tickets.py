@@ -365,3 +365,12 @@ def test_api_with_a_session_needs_the_csrf_token_for_writes(client, login, make_
     refused = client.post("/api/v1/tickets", json={"type": "question", "subject": "Hi"})
     assert refused.status_code == 400 and refused.is_json
     assert count() == 0
+
+
+def test_goodwill_covers_the_window_but_never_an_order_that_was_not_shipped(make_order, agent):
+    order = make_order("1009", shipped=False)
+    assert order.fulfillment_status == "unfulfilled"
+    with pytest.raises(rules.NotShippedYet):
+        service.create_ticket(Actor.of_agent(agent), order=order, type="return", subject="Goodwill?",
+                              lines=[{"order_line_id": order.lines[0].id, "quantity": 1}], now=NOW,
+                              override_policy=True, override_reason="Loyal buyer")
