@@ -90,6 +90,8 @@ def policy(store_ref, marketplace, window_days, threshold, currency, warranty_da
             amount = parse_amount(threshold, currency or (store.default_currency if store else "USD"))
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--threshold") from None
+        if amount < 0:
+            raise click.BadParameter("the threshold cannot be negative", param_hint="--threshold")
     row = set_policy(store_id=store.id if store else None, marketplace=marketplace, window_days=window_days,
                      threshold=amount, currency=currency, warranty_days=warranty_days)
     click.echo(f"Policy {row.id}: {window_days}-day returns, approval above {amount if amount is not None else 'never'}.")

@@ -26,7 +26,7 @@ from chat.service import ChatError, clean_body
 from helpdesk.console.queries import order_number_variants
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.marketplace.base import MarketplaceError, OutcomeUnknown
+from helpdesk.marketplace.base import MarketplaceError, OutcomeUnknown, registered_kinds
 from helpdesk.marketplace.records import RefundLineRecord, RefundRequest
 from helpdesk.marketplace.sync import RecordRejected, apply_order, apply_refund, make_connector, normalise_email
 from helpdesk.models import Agent, Customer, Order, Refund, Store, Team
@@ -768,6 +768,9 @@ def request_refund(ticket: Ticket, actor: Actor, *, kind: object, lines: object 
         raise rules.ApprovalNotAllowed("Only agents can refund.")
     kind = choice(kind, ("full", "lines", "shipping", "amount"), "The refund kind")
     reason = clean_text(reason, "The refund reason", 500)
+    if ticket.order.store.kind not in registered_kinds():
+        raise rules.InvalidRefund("This order came from a file import, so the helpdesk cannot refund it: refund the "
+                                  "buyer on the marketplace itself, then import the refund with the orders.")
     try:
         order = lock_order(ticket.order_id)
         plan = rules.plan_refund(order, refunded_so_far(order), kind=kind or "", lines=clean_lines(lines),

@@ -295,3 +295,17 @@ def test_the_order_row_is_locked_while_a_refund_is_checked(market, agent, app):
         thread.join(30)
     assert outcome == {"b": "refund_exceeds_order_total"}
     assert sandbox.catalogue.shopify_orders[0]["refunds"] == []
+
+
+def test_orders_from_a_file_import_are_refused_up_front(make_order, agent):
+    from helpdesk.models import Store
+
+    archive = Store(kind="csv", name="Archive", default_currency="GBP")
+    db.session.add(archive)
+    db.session.commit()
+    order = make_order("9001", into=archive, lines=LINES)
+    ticket = open_refund_ticket(order, agent)
+    with pytest.raises(rules.InvalidRefund, match="came from a file import"):
+        service.request_refund(ticket, agent, kind="amount", amount="1.00")
+    assert db.session.scalar(select(func.count()).select_from(TicketRefund)) == 0
+    assert ticket.refund_state is None
