@@ -155,14 +155,15 @@ def suggest():
 @api_bp.get("/articles/<slug>")
 def article_json(slug: str):
     """``?lang=`` → ``{"slug", "lang", "title", "answer_html", "answer_text", "url"}``: the
-    answer in the nearest language (``answer_html`` sanitised, ``answer_text`` the Markdown)."""
+    answer in the nearest language (``answer_html`` sanitised, ``answer_text`` plain text
+    for a chat reply, see :func:`faq.service.answer_text`)."""
     found = _published_or_404(slug)
     lang = request.args.get("lang") or "en"
     version = service.best_version(found, lang)
     if version is None:
         return error_response(404, "not_found", "This article is not written in that language.")
     return jsonify(slug=found.slug, lang=version.lang, title=version.question,
-                   answer_html=str(service.render_answer(version.answer)), answer_text=version.answer,
+                   answer_html=str(service.render_answer(version.answer)), answer_text=service.answer_text(version.answer),
                    url=url_for("faq.article", lang=version.lang, slug=found.slug))
 
 

@@ -65,6 +65,38 @@ def render_answer(markdown: str) -> Markup:
                             url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow"))
 
 
+def answer_text(markdown: str) -> str:
+    """An answer's Markdown as plain text for a chat reply (chat messages are shown as
+    text): emphasis marks dropped, list items as "• " or "1. ", links as "text (url)",
+    one line per paragraph or item."""
+    lines, prefix = [], ""
+    for token in _markdown.parse(markdown or ""):
+        if token.type == "list_item_open":
+            prefix = f"{token.info}{token.markup} " if token.info else "• "
+        elif token.type == "inline":
+            lines.append(prefix + _inline_text(token.children or []))
+            prefix = ""
+    return "\n".join(lines)
+
+
+def _inline_text(children) -> str:
+    parts, href = [], None
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif child.type == "image":
+            parts.append(child.content)
+        elif child.type == "link_open":
+            href, start = child.attrs.get("href"), len(parts)
+        elif child.type == "link_close" and href:
+            if "".join(parts[start:]) != href:
+                parts.append(f" ({href})")
+            href = None
+    return "".join(parts)
+
+
 # --- checks ----------------------------------------------------------------------------
 
 

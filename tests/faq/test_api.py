@@ -103,7 +103,8 @@ def test_the_index_is_reused_until_something_changes(app, demo_faq):
 def test_article_json_in_the_nearest_language(client, demo_faq):
     body = client.get("/api/v1/faq/articles/track_order?lang=zh-Hant-TW").get_json()
     assert body["lang"] == "zh-Hant" and body["title"] == "我的訂單到哪裡了？"
-    assert "<strong>" in body["answer_html"] and "**" in body["answer_text"]
+    assert "<strong>" in body["answer_html"]
+    assert "**" not in body["answer_text"] and "<" not in body["answer_text"]  # plain text for a chat reply
     assert client.get("/api/v1/faq/articles/track_order?lang=sw").get_json()["lang"] == "en"
     for path in ("/api/v1/faq/articles/nope", "/api/v1/faq/articles/..%2Fadmin", "/api/v1/faq/articles/" + "x" * 300):
         response = client.get(path)
@@ -119,3 +120,12 @@ def test_feedback_counts_deflections(client, demo_faq, fresh_limits):
     article = Article.query.filter_by(slug="track_order").one()
     assert (article.helpful_count, article.not_helpful_count, article.deflection_count) == (1, 1, 1)
     assert client.post("/api/v1/faq/articles/nope/feedback", json={"helpful": True}).status_code == 404
+
+
+def test_answer_text_is_plain_text_for_chat():
+    from faq.service import answer_text
+
+    assert answer_text("Open **My account › Orders**, then *Track*.\n\n1. First [our page](https://x.example/a)\n"
+                       "2. Second\n\n- a `code`\n- [https://y.example](https://y.example)\n\n<b>raw</b>") == (
+        "Open My account › Orders, then Track.\n1. First our page (https://x.example/a)\n2. Second\n"
+        "• a code\n• https://y.example\n<b>raw</b>")
