@@ -2,7 +2,10 @@
 conversation view. Messages themselves travel over Socket.IO (``chat.events``)."""
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, send_file, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import validate_csrf
@@ -17,6 +20,7 @@ from chat.identity import IdentityRejected, verify_buyer
 from chat.macros import render_canned
 from chat.models import CannedReply, Conversation
 from chat.tokens import issue_buyer_token, read_buyer_token
+from helpdesk import i18n
 from helpdesk.console.routes import ORDER_DETAIL
 from helpdesk.errors import error_response
 from helpdesk.extensions import CONTENT_SECURITY_POLICY, csrf, db, limiter, talisman
@@ -158,9 +162,15 @@ def email_transcript(public_id: str):
         return redirect(url_for("chat.conversation", public_id=found.public_id))
     address, name = (found.buyer_email, found.buyer_name) if to == "buyer" else (current_user.email,
                                                                                current_user.display_name)
+    # The buyer's copy speaks the buyer's language (the one their browser asked for when the
+    # chat started); the agent's copy, the agent's.
+    buyer_locale = i18n.match(found.buyer_language) or i18n.DEFAULT_LOCALE
+    in_language = force_locale(buyer_locale) if to == "buyer" else nullcontext()
     try:
-        send_text(address, _("Your conversation with us") if to == "buyer" else _("Chat transcript"),
-                  transcript_text(found, include_internal=to == "me"), to_name=name)
+        with in_language:
+            subject = _("Your conversation with us") if to == "buyer" else _("Chat transcript")
+            body = transcript_text(found, include_internal=to == "me")
+        send_text(address, subject, body, to_name=name)
     except MailError as exc:
         flash(str(exc), "error")
     else:

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 import socketio
-from flask import Flask, request
+from flask import Flask, request, session
 from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 from flask_socketio import SocketIO
@@ -23,18 +23,44 @@ from helpdesk.extensions import (
     migrate,
     talisman,
 )
+from helpdesk import i18n
 from helpdesk.routing import IdConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_MAX_CONNECTIONS = 2000
-UI_LOCALES = ("en",)
+UI_LOCALES = i18n.UI_LOCALES
+LOCALE_SESSION_KEY = "ui_locale"
+
+
+def _explicit_choice() -> str | None:
+    """A visitor's ``?lang=`` (buyer pages; not the JSON API, whose ``lang`` means the
+    content's language), else the choice kept in their session."""
+    if not request.path.startswith("/api/"):
+        chosen = i18n.match(request.args.get("lang"))
+        if chosen:
+            return chosen
+    kept = session.get(LOCALE_SESSION_KEY)
+    return kept if kept in UI_LOCALES else None
 
 
 def select_locale() -> str:
-    """The agent's saved locale, else the best ``Accept-Language`` match, else English."""
+    """The interface's catalog: the agent's saved locale, else the visitor's explicit
+    choice (``?lang=``, kept in the session), else the best ``Accept-Language`` match of
+    the same language and script (see :mod:`helpdesk.i18n`), else English."""
     if current_user and current_user.is_authenticated and current_user.locale:
-        return current_user.locale
-    return request.accept_languages.best_match(UI_LOCALES) or "en"
+        saved = i18n.match(current_user.locale)
+        if saved:
+            return saved
+    return _explicit_choice() or i18n.negotiate(request.accept_languages)
+
+
+def remember_language_choice() -> None:
+    """Keep a signed-out visitor's ``?lang=`` in their session, so the next page (the
+    help centre after the chat, the request form after the lookup) speaks it too."""
+    if "lang" in request.args and request.method == "GET" and not request.path.startswith("/api/"):
+        chosen = i18n.match(request.args.get("lang"))
+        if chosen and not (current_user and current_user.is_authenticated):
+            session[LOCALE_SESSION_KEY] = chosen
 
 
 def select_timezone() -> str | None:
@@ -152,6 +178,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    app.before_request(remember_language_choice)
 
     # One SocketIO per app (Flask-SocketIO binds its server to a single app); handlers
     # find it as app.extensions["socketio"].

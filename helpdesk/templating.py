@@ -4,10 +4,13 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from flask import Flask
+from urllib.parse import urlencode
+
+from flask import Flask, request
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
+from helpdesk import i18n
 from helpdesk.money import format_money
 
 
@@ -53,12 +56,22 @@ def country(code: str | None, fallback: str | None = None) -> str:
     return get_locale().territories.get(code, code)
 
 
+def language_url(code: str) -> str:
+    """This page again, in the interface language ``code`` (the other query arguments kept)."""
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return request.path + "?" + urlencode([*args, ("lang", i18n.bcp47(code))])
+
+
 def page_language() -> dict:
-    """``lang`` and ``dir`` of the page: BCP 47 tag of the locale, ``rtl`` for Arabic etc."""
+    """``lang`` and ``dir`` of the page (BCP 47 tag of the locale: ``zh-Hant``; ``rtl`` for
+    Arabic etc.), the locale's code, and the language menu of the buyer pages."""
     locale = get_locale()
     return {
-        "page_lang": str(locale).replace("_", "-"),
-        "page_dir": "rtl" if locale.character_order == "right-to-left" else "ltr",
+        "page_lang": i18n.bcp47(locale),
+        "page_dir": i18n.direction(locale),
+        "page_locale": str(locale),
+        "ui_languages": i18n.language_menu(),
+        "language_url": language_url,
     }
 
 

@@ -11,6 +11,7 @@ SANDBOX_PORT="${SANDBOX_PORT:-5055}"
 [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
 bash scripts/assets.sh
 .venv/bin/pip install --disable-pip-version-check -q -r requirements.txt
+bash scripts/catalogs.sh
 export FLASK_APP=wsgi LOG_FORMAT="${LOG_FORMAT:-text}"
 
 for port in "$PORT" "$SANDBOX_PORT"; do

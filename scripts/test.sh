@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
 bash scripts/assets.sh
 .venv/bin/pip install --disable-pip-version-check -q -r requirements-dev.txt
+bash scripts/catalogs.sh
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq

@@ -49,6 +49,29 @@ REFUND_LABELS = {
     "rejected": _l("rejected"),
 }
 
+REASON_LABELS = {
+    "damaged": _l("arrived damaged"), "defective": _l("does not work"), "wrong_item": _l("wrong item"),
+    "not_as_described": _l("not as described"), "size_or_fit": _l("size or fit"), "changed_mind": _l("changed my mind"),
+    "not_received": _l("not received"), "arrived_late": _l("arrived late"), "missing_parts": _l("parts missing"),
+    "customs": _l("customs"), "duplicate_charge": _l("charged twice"), "fraud": _l("I did not place this order"),
+    "other": _l("other reason"),
+}
+CLAIM_KIND_LABELS = {
+    "lost": _l("lost"), "damaged": _l("damaged"), "late": _l("late"), "customs_held": _l("held in customs"),
+}
+
+
+@bp.app_template_filter("reason_label")
+def reason_label(value: str | None) -> str:
+    """A return or refund reason code in words."""
+    return str(REASON_LABELS.get(value or "", (value or "").replace("_", " ")))
+
+
+@bp.app_template_filter("claim_kind")
+def claim_kind_label(value: str | None) -> str:
+    """What happened to a parcel, in words."""
+    return str(CLAIM_KIND_LABELS.get(value or "", (value or "").replace("_", " ")))
+
 
 @bp.app_template_filter("ticket_type")
 def ticket_type_label(value: str | None) -> str:

@@ -21,7 +21,7 @@
         location.href = "/login?next=" + encodeURIComponent(location.pathname);
         return;
       }
-      errorBox.textContent = (error && error.message) || "Something went wrong; please try again.";
+      errorBox.textContent = (error && error.message) || errorBox.dataset.fallback || "Something went wrong; please try again.";
       errorBox.hidden = false;
       if (text && !box.value) box.value = text;  // a refused message comes back to be edited
     },

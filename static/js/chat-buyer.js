@@ -9,7 +9,7 @@
   const errorBox = document.getElementById("send-error");
 
   function showError(box, error) {
-    box.textContent = (error && error.message) || "Something went wrong; please try again.";
+    box.textContent = (error && error.message) || box.dataset.fallback || "Something went wrong; please try again.";
     box.hidden = false;
   }
 

@@ -6,6 +6,8 @@
 //   data-store="<helpdesk store id>" data-buyer-id="<its customer id>"
 //   data-buyer-hash="<hex HMAC-SHA256 of the customer id with the store's identity secret>"
 // (and optionally data-email, data-name): the chat then starts verified, with no form.
+// data-lang="pt-BR" (a BCP 47 tag) opens the chat in that language instead of the browser's;
+// data-label is the button's text. On a right-to-left storefront the button sits on the left.
 "use strict";
 
 (function () {
@@ -13,16 +15,18 @@
   if (!script) return;
   const origin = new URL(script.src).origin;
   const params = new URLSearchParams();
-  ["order", "store", "buyerId", "buyerHash", "email", "name"].forEach(function (key) {
+  ["order", "store", "buyerId", "buyerHash", "email", "name", "lang"].forEach(function (key) {
     if (script.dataset[key]) params.set(key.replace(/[A-Z]/g, function (c) { return "_" + c.toLowerCase(); }), script.dataset[key]);
   });
   const label = script.dataset.label || "Chat with us";
+
+  const side = document.documentElement.dir === "rtl" ? "left" : "right";
 
   const button = document.createElement("button");
   button.type = "button";
   button.textContent = label;
   button.setAttribute("aria-expanded", "false");
-  button.style.cssText = "position:fixed;bottom:20px;right:20px;z-index:2147483646;padding:12px 18px;" +
+  button.style.cssText = "position:fixed;bottom:20px;" + side + ":20px;z-index:2147483646;padding:12px 18px;" +
     "border:0;border-radius:24px;background:#1f5fbf;color:#fff;font:15px system-ui,sans-serif;cursor:pointer;" +
     "box-shadow:0 2px 8px rgba(0,0,0,.25)";
 
@@ -49,7 +53,7 @@
       const session = stored();
       frame.src = origin + "/chat/" + (params.toString() ? "?" + params.toString() : "") +
         (session ? "#session=" + encodeURIComponent(session) : "");
-      frame.style.cssText = "position:fixed;bottom:76px;right:20px;z-index:2147483647;width:min(380px,calc(100vw - 40px));" +
+      frame.style.cssText = "position:fixed;bottom:76px;" + side + ":20px;z-index:2147483647;width:min(380px,calc(100vw - 40px));" +
         "height:min(560px,calc(100vh - 100px));border:1px solid #dde1e8;border-radius:12px;background:#fff;" +
         "box-shadow:0 4px 16px rgba(0,0,0,.2)";
       document.body.appendChild(frame);

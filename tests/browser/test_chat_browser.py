@@ -82,23 +82,24 @@ def test_an_available_agent_is_assigned_the_chat_round_robin(browser, app, serve
         expect(agent.locator("#chat-load")).to_have_text("0/5 open")
 
         buyer = buyer_ctx.new_page()
-        buyer.goto("/chat/?order=5001")
+        buyer.goto("/chat/?order=5001")  # pt-PT browser: Portuguese page (pt_BR catalog, same script)
+        expect(buyer.locator("html")).to_have_attribute("lang", "pt-BR")
         buyer.get_by_label("E-mail").fill("ana@example.pt")
-        buyer.get_by_role("button", name="Start chat").click()
-        buyer.get_by_label("Message").fill("Olá?")
-        buyer.get_by_role("button", name="Send").click()
-        expect(buyer.locator("#chat-agent")).to_have_text("You are chatting with Lukas")
+        buyer.get_by_role("button", name="Iniciar chat").click()
+        buyer.get_by_label("Mensagem", exact=True).fill("Olá?")
+        buyer.get_by_role("button", name="Enviar").click()
+        expect(buyer.locator("#chat-agent")).to_have_text("Você está conversando com Lukas")
         expect(agent.locator("#assigned-toast")).to_contain_text("New chat for you: Ana Sousa")
         expect(agent.locator("#chat-load")).to_have_text("1/5 open")
         agent.locator("#assigned-toast a").click()
         expect(agent.locator("#messages .body")).to_have_text(["Olá?"])
         expect(agent.locator("#assignee")).to_have_text("Lukas")
 
-        buyer.get_by_label("Attach a photo or PDF").set_input_files(
+        buyer.get_by_label("Anexar uma foto ou PDF").set_input_files(
             {"name": "partida.png", "mimeType": "image/png", "buffer": PNG})
         expect(agent.locator("#messages img")).to_have_attribute("alt", "partida.png")
         agent.wait_for_function("() => document.querySelector('#messages img').naturalWidth === 1")  # it loads
-        buyer.get_by_label("Attach a photo or PDF").set_input_files(
+        buyer.get_by_label("Anexar uma foto ou PDF").set_input_files(
             {"name": "page.png", "mimeType": "image/png", "buffer": b"<script>alert(1)</script>"})
         expect(buyer.locator("#send-error")).to_have_text(
             "Only images (PNG, JPEG, GIF, WebP) and PDF files can be sent.")
