@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm import selectinload
 
 from chat.models import Conversation, Message, MessageTranslation
@@ -211,12 +212,17 @@ def post_message(conversation: Conversation, *, sender: str, body: object, clien
                       agent=agent, internal=internal and sender == "agent", body=text, created_at=now,
                       attachments=files, translations=[translation] if translation is not None else [])
     db.session.add(message)
+    session = db.session()
+    session.expire_on_commit = False  # the caller sends on what was just written: nothing to reload
     try:
-        db.session.commit()
+        session.commit()
     except IntegrityError:  # the same client_id raced in from another connection
         db.session.rollback()
         return _message_by_client_id(conversation, sender, client_id), False
-    db.session.refresh(conversation)
+    finally:
+        session.expire_on_commit = True
+    for key, value in {**values, "last_seq": seq}.items():  # what the UPDATE wrote, without reading it back
+        set_committed_value(conversation, key, value)
     return message, True
 
 
