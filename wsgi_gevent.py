@@ -13,5 +13,7 @@ monkey.patch_all()
 import os  # noqa: E402
 
 os.environ.setdefault("SOCKETIO_ASYNC_MODE", "gevent")
+os.environ.setdefault("DATABASE_POOL_SIZE", "20")
+os.environ.setdefault("DATABASE_MAX_OVERFLOW", "20")
 
 from wsgi import app  # noqa: E402,F401

@@ -78,7 +78,10 @@ def from_environment(instance_path: str, environ: dict[str, str] | None = None) 
         "HELPDESK_ENV": mode,
         "SECRET_KEY": secret or DEV_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Connections per process: SQLAlchemy's 5 + 10 suit threads; gevent serves hundreds
+        # of chats per process on one pool (wsgi_gevent.py raises it).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": int(env.get("DATABASE_POOL_SIZE", "5")),
+                                      "max_overflow": int(env.get("DATABASE_MAX_OVERFLOW", "10"))},
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "SOCKETIO_CHANNEL": env.get("SOCKETIO_CHANNEL", "helpdesk-socketio"),
         # "threading" for the development server and the tests; wsgi_gevent.py sets "gevent".
