@@ -216,14 +216,22 @@ def _route() -> None:
         emit("queue", {"position": place, "agents_online": online}, to=f"buyer:{conversation.id}")
 
 
-def _broadcast(conversation: Conversation, message: Message) -> None:
+def _broadcast(conversation: Conversation, message: Message, *, news: bool) -> None:
     """Send a stored message to every other connection of the conversation (the sender's
-    own connection has it in its acknowledgement; its other tabs get it here)."""
+    own connection has it in its acknowledgement; its other tabs get it here).
+
+    Every agent's inbox hears of the conversation only when it is ``news`` (its first
+    message, or one that reopened it); otherwise only the assignee's: a fan-out to every
+    agent on every message would grow with agents × messages (inboxes refresh on it)."""
     payload = message_payload(message)
     emit("message", payload, to=f"conv:{conversation.id}", skip_sid=request.sid)
     if not message.internal:
         emit("message", payload, to=f"buyer:{conversation.id}", skip_sid=request.sid)
-    emit("conversation", conversation_payload(conversation), to="agents")
+    state = conversation_payload(conversation)
+    if news:
+        emit("conversation", state, to="agents")
+    elif conversation.assignee_id:
+        emit("conversation", state, to=f"agent:{conversation.assignee_id}")
 
 
 @handler("message:send", role="any")
@@ -249,7 +257,7 @@ def send(data):
                                                 internal=_flag(data, "internal"), attachments=data.get("attachments"),
                                                 translation=translation)
     if created:
-        _broadcast(conversation, message)
+        _broadcast(conversation, message, news=message.seq == 1 or was_closed)
         if message.sender == "buyer" and conversation.assignee_id is None and (message.seq == 1 or was_closed):
             _route()  # the conversation has just joined the queue
             if not routing.online_agents():
