@@ -7,6 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from faq.models import Article
+from tests.browser.test_chat_browser import sign_in
 
 expect.set_options(timeout=15_000)
 
@@ -43,10 +44,7 @@ def test_buyer_sees_the_answer_while_typing_and_agent_inserts_it(browser, app, s
         expect(buyer.locator("#messages .body")).to_have_text(["¿dónde está mi pedido?"])
 
         agent = agent_ctx.new_page()
-        agent.goto("/login")
-        agent.get_by_label("E-mail").fill("lukas@test.example")
-        agent.get_by_label("Password").fill("correct horse battery")
-        agent.get_by_role("button", name="Sign in").click()
+        sign_in(agent)
         agent.goto("/chat/inbox")
         agent.get_by_role("link", name="ana@example.pt").click()
         panel = agent.locator("#faq-suggest")
@@ -75,10 +73,7 @@ def test_the_agent_sees_suggestions_beside_a_ticket_and_inserts_one(browser, app
     context = browser.new_context(base_url=url)
     try:
         agent = context.new_page()
-        agent.goto("/login")
-        agent.get_by_label("E-mail").fill("lukas@test.example")
-        agent.get_by_label("Password").fill("correct horse battery")
-        agent.get_by_role("button", name="Sign in").click()
+        sign_in(agent)
         agent.goto(f"/tickets/{ticket_id}")
         panel = agent.locator("#faq-suggest")
         expect(panel.locator(".faq-suggest-list a").first).to_have_text("¿Dónde está mi pedido? (es)")
