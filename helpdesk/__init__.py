@@ -214,4 +214,7 @@ def create_app(config: dict | None = None) -> Flask:
     from tickets import register as register_tickets
 
     register_tickets(app)
+    from helpdesk.surveys import register as register_surveys
+
+    register_surveys(app)
     return app

@@ -7,7 +7,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from flask import Flask, request
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 
 from helpdesk import i18n
@@ -25,6 +25,12 @@ def when(value: datetime | None, fmt: str = "medium") -> str:
     """An aware UTC instant shown in the viewer's time zone and locale, with the zone's
     UTC offset so that times around a DST change are unambiguous ("… 2:30:00 GMT+02:00")."""
     return f"{format_datetime(value, fmt)} {format_datetime(value, 'OOOO')}" if value else ""
+
+
+def percent(share: Decimal | None) -> str:
+    """A share 0–1 as a percentage with one decimal in the viewer's locale (``0.8125`` →
+    ``81.3%``, ``81,3 %`` in de); empty for ``None``."""
+    return "" if share is None else format_percent(share, "#,##0.0%")
 
 
 STATUS_LABELS = {
@@ -80,5 +86,6 @@ def register_template_helpers(app: Flask) -> None:
     app.context_processor(page_language)
     app.add_template_filter(money, "money")
     app.add_template_filter(when, "when")
+    app.add_template_filter(percent, "percent")
     app.add_template_filter(country, "country")
     app.add_template_filter(status_label, "status")
