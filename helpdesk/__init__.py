@@ -217,4 +217,7 @@ def create_app(config: dict | None = None) -> Flask:
     from helpdesk.surveys import register as register_surveys
 
     register_surveys(app)
+    from helpdesk.reports import bp as reports_bp
+
+    app.register_blueprint(reports_bp)
     return app

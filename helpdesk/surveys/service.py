@@ -244,6 +244,29 @@ def _claim(survey_id: int, claim_column, done_column, condition, now: datetime) 
     return result.rowcount == 1
 
 
+def _take_steps(condition, claim_column, done_column, order, now: datetime, act) -> int:
+    """Claim each survey matching ``condition`` whose step is not done, ``act`` on it and
+    mark the step done; a failed e-mail gives the claim back for the next run."""
+    ids = db.session.scalars(select(Survey.id).where(done_column.is_(None), condition)
+                             .order_by(order).limit(BATCH)).all()
+    done = 0
+    for survey_id in ids:
+        if not _claim(survey_id, claim_column, done_column, condition, now):
+            continue
+        survey = db.session.get(Survey, survey_id)
+        try:
+            act(survey)
+        except MailError:
+            db.session.rollback()
+            db.session.execute(update(Survey).where(Survey.id == survey_id).values({claim_column: None}))
+            db.session.commit()
+            continue
+        setattr(survey, done_column.key, now)
+        db.session.commit()
+        done += 1
+    return done
+
+
 def send_due_surveys(now: datetime) -> int:
     """Send every survey due at ``now`` (aware UTC) that nobody sent yet; a failed e-mail
     is left for the next run. Safe to run in several processes at once.
@@ -251,27 +274,13 @@ def send_due_surveys(now: datetime) -> int:
     Returns:
         How many surveys were sent by this call.
     """
-    due = and_(Survey.due_at.is_not(None), Survey.due_at <= now)
-    ids = db.session.scalars(select(Survey.id).where(Survey.sent_at.is_(None), due)
-                             .order_by(Survey.due_at).limit(BATCH)).all()
-    sent = 0
-    for survey_id in ids:
-        if not _claim(survey_id, Survey.send_claimed_at, Survey.sent_at, due, now):
-            continue
-        survey = db.session.get(Survey, survey_id)
+    def send(survey: Survey) -> None:
         survey.asks_nps = _asks_nps(survey, now)
         survey.expires_at = now + timedelta(days=current_app.config["SURVEY_LINK_DAYS"])
-        try:
-            _deliver(survey, reminder=False)
-        except MailError:
-            db.session.rollback()
-            db.session.execute(update(Survey).where(Survey.id == survey_id).values(send_claimed_at=None))
-            db.session.commit()
-            continue
-        survey.sent_at = now
-        db.session.commit()
-        sent += 1
-    return sent
+        _deliver(survey, reminder=False)
+
+    due = and_(Survey.due_at.is_not(None), Survey.due_at <= now)
+    return _take_steps(due, Survey.send_claimed_at, Survey.sent_at, Survey.due_at, now, send)
 
 
 def send_reminders(now: datetime) -> int:
@@ -284,23 +293,8 @@ def send_reminders(now: datetime) -> int:
     cutoff = now - timedelta(hours=current_app.config["SURVEY_REMINDER_HOURS"])
     waiting = and_(Survey.sent_at <= cutoff, Survey.answered_at.is_(None), Survey.email.is_not(None),
                    Survey.expires_at > now)
-    ids = db.session.scalars(select(Survey.id).where(Survey.reminder_sent_at.is_(None), waiting)
-                             .order_by(Survey.sent_at).limit(BATCH)).all()
-    sent = 0
-    for survey_id in ids:
-        if not _claim(survey_id, Survey.reminder_claimed_at, Survey.reminder_sent_at, waiting, now):
-            continue
-        try:
-            _deliver(db.session.get(Survey, survey_id), reminder=True)
-        except MailError:
-            db.session.rollback()
-            db.session.execute(update(Survey).where(Survey.id == survey_id).values(reminder_claimed_at=None))
-            db.session.commit()
-            continue
-        db.session.execute(update(Survey).where(Survey.id == survey_id).values(reminder_sent_at=now))
-        db.session.commit()
-        sent += 1
-    return sent
+    return _take_steps(waiting, Survey.reminder_claimed_at, Survey.reminder_sent_at, Survey.sent_at, now,
+                       lambda survey: _deliver(survey, reminder=True))
 
 
 # ---------------------------------------------------------------- answering
