@@ -331,8 +331,10 @@ def _clean_answer(survey: Survey, rating: object, reason: object, comment: objec
         raise InvalidAnswer(_l("Choose a rating from 1 to 5."))
     value = int(text)
     reason = str(reason or "").strip() or None
-    if reason is not None and (reason not in LOW_REASONS or value in SATISFIED):
+    if reason is not None and reason not in LOW_REASONS:
         raise InvalidAnswer(_l("Choose one of the reasons shown, or none."))
+    if value in SATISFIED:
+        reason = None  # picked before the buyer raised the rating: a happy answer has no complaint
     try:
         comment_text = clean_body(comment if comment is not None else "", may_be_empty=True)
     except ChatError:
@@ -353,10 +355,12 @@ def record_answer(survey: Survey, *, rating: object, reason: object = None, comm
     solved ticket.
 
     Args:
-        rating: ``"1"`` … ``"5"`` (form text) or an int; ``reason``: one of
-            :data:`~helpdesk.surveys.models.LOW_REASONS` or empty, only below 4;
-            ``comment``: free text up to 5,000 characters; ``nps``: ``"0"`` … ``"10"``
-            or empty, only on a survey that asks it.
+        rating: ``"1"`` … ``"5"`` (form text) or an int.
+        reason: one of :data:`~helpdesk.surveys.models.LOW_REASONS` or empty; kept only
+            below 4.
+        comment: free text, at most 5,000 characters.
+        nps: ``"0"`` … ``"10"`` or empty; only on a survey that asks it.
+        now: the instant of the answer (aware UTC).
 
     Raises:
         InvalidAnswer: a value out of range; the survey is unchanged.
