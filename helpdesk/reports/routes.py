@@ -15,12 +15,12 @@ from flask_login import current_user, login_required
 from helpdesk.csvsafe import safe_cell
 from helpdesk.dbtypes import utcnow
 from helpdesk.errors import error_response
+from helpdesk.models import MANAGER_ROLES
 from helpdesk.reports import bp
 from helpdesk.reports.queries import DIMENSIONS, REPORTS, InvalidRange, Range, Report, date_range
 from helpdesk.templating import country, percent
 from tickets.routes import ticket_type_label
 
-MANAGER_ROLES = ("manager", "admin")
 DEFAULT_DAYS = 28
 NONE_LABEL = _l("(none)")
 

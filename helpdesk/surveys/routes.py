@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from helpdesk.dbtypes import utcnow
 from helpdesk.errors import error_response
 from helpdesk.extensions import db
-from helpdesk.models import Agent
+from helpdesk.models import MANAGER_ROLES, Agent
 from helpdesk.surveys import bp, service
 from helpdesk.surveys.models import LOW_REASONS, Survey, SurveyFollowUp
 
@@ -75,7 +75,7 @@ def save(token: str):
 def ratings():
     """Ratings and comments: an agent sees their own; a manager anyone's (``?agent=``)."""
     agent_id = current_user.id
-    if current_user.role in service.MANAGER_ROLES:
+    if current_user.role in MANAGER_ROLES:
         agent_id = request.args.get("agent", type=int) or current_user.id
     agent = db.session.get(Agent, agent_id) or abort(404)
     rows = db.session.scalars(
@@ -83,7 +83,7 @@ def ratings():
         .options(selectinload(Survey.ticket)).order_by(Survey.answered_at.desc()).limit(MAX_ROWS)
     ).all()
     agents = (db.session.scalars(select(Agent).order_by(Agent.display_name)).all()
-              if current_user.role in service.MANAGER_ROLES else [])
+              if current_user.role in MANAGER_ROLES else [])
     return render_template("surveys/ratings.html", agent=agent, rows=rows, agents=agents,
                            share=service.csat_share([row.rating for row in rows]), reasons=REASON_LABELS)
 
@@ -97,10 +97,10 @@ def follow_ups():
     stmt = (select(SurveyFollowUp).join(Survey).where(SurveyFollowUp.state == state)
             .options(selectinload(SurveyFollowUp.survey), selectinload(SurveyFollowUp.ticket))
             .order_by(SurveyFollowUp.created_at.desc()).limit(MAX_ROWS))
-    if current_user.role not in service.MANAGER_ROLES:
+    if current_user.role not in MANAGER_ROLES:
         stmt = stmt.where(Survey.agent_id == current_user.id)
     return render_template("surveys/follow_ups.html", rows=db.session.scalars(stmt).all(), state=state,
-                           reasons=REASON_LABELS, can_close=current_user.role in service.MANAGER_ROLES)
+                           reasons=REASON_LABELS, can_close=current_user.role in MANAGER_ROLES)
 
 
 @bp.post("/surveys/follow-ups/<id:follow_up_id>/done")

@@ -39,7 +39,7 @@ from chat.signals import conversation_closed
 from helpdesk import i18n
 from helpdesk.extensions import db
 from helpdesk.mail import MailError, send_text
-from helpdesk.models import Agent
+from helpdesk.models import MANAGER_ROLES, Agent
 from helpdesk.surveys import tokens
 from helpdesk.surveys.models import LOW_REASONS, Survey, SurveyFollowUp
 from helpdesk.translation.engines import TranslationError
@@ -55,7 +55,6 @@ BATCH = 200
 LOW_RATINGS = (1, 2)
 SATISFIED = (4, 5)
 MAX_NOTE = 2000
-MANAGER_ROLES = ("manager", "admin")
 
 
 class SurveyError(Exception):

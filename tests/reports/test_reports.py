@@ -20,7 +20,7 @@ from sqlalchemy import select
 from helpdesk.extensions import db
 from helpdesk.marketplace.records import CustomerRecord, LineRecord, OrderRecord
 from helpdesk.marketplace.sync import apply_order
-from helpdesk.models import Customer, Order, Store
+from helpdesk.models import Order, Store
 from helpdesk.reports.queries import REPORTS, date_range
 from helpdesk.surveys import service as surveys
 from helpdesk.surveys.models import Survey

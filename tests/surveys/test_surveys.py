@@ -329,3 +329,23 @@ def test_nps_is_asked_at_most_once_a_quarter_per_buyer(app, open_ticket, agent, 
     service.record_answer(first, rating=5, nps="9", now=SOLVED + 2 * HOUR)
     db.session.refresh(first)
     assert first.nps == 9
+
+
+def test_the_send_due_command_the_scheduler_calls(app, open_ticket, agent, smtp_server):
+    ticket = open_ticket()
+    solve(ticket, SOLVED, agent)
+    runner = app.test_cli_runner()
+    early = runner.invoke(args=["surveys", "send-due", "--now", "2024-06-03T10:30:00"])
+    assert (early.exit_code, early.output) == (0, "surveys sent: 0, reminders sent: 0\n")
+    due = runner.invoke(args=["surveys", "send-due", "--now", "2024-06-03T13:00:00+02:00"])  # 11:00 UTC
+    assert (due.exit_code, due.output) == (0, "surveys sent: 1, reminders sent: 0\n")
+    later = runner.invoke(args=["surveys", "send-due", "--now", "2024-06-06T11:00:00Z"])
+    assert (later.exit_code, later.output) == (0, "surveys sent: 0, reminders sent: 1\n")
+    bad = runner.invoke(args=["surveys", "send-due", "--now", "tomorrow"])
+    assert bad.exit_code == 2 and "use ISO 8601" in bad.output
+    missing = runner.invoke(args=["surveys", "exclude", "999999", "spam"])
+    assert missing.exit_code == 1 and "There is no ticket 999999." in missing.output
+    done = runner.invoke(args=["surveys", "exclude", str(ticket.id), "merged"])
+    assert done.exit_code == 0
+    db.session.refresh(ticket)
+    assert ticket.excluded_as == "merged"
