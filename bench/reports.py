@@ -3,10 +3,10 @@
 Generates, in a throw-away database migrated to the head, tickets spread over a year
 (4 teams, 40 agents, 2 stores on 2 marketplaces, 5,000 buyers in 8 countries and
 languages), their status changes (80 % solved, 15 % of those reopened and solved again)
-and a survey for every solved ticket (70 % answered 1–5), with ``INSERT ... SELECT
+and a survey for every solved ticket (70 % answered 1–5, a tenth asked NPS), with ``INSERT ... SELECT
 generate_series``; then ``ANALYZE``. One dashboard view is what the page runs: the table
-of a report by one dimension plus its weekly trend, for the last 28 days. Every view (2
-reports × 7 dimensions) is timed ``--rounds`` times; p50/p95 are over all of them, in
+of a report by one dimension plus its weekly trend, for the last 28 days. Every view (3
+reports: CSAT, volumes, NPS × 7 dimensions) is timed ``--rounds`` times; p50/p95 are over all of them, in
 milliseconds. The plans (``EXPLAIN``) of one view of each report are printed with the
 indexes they use.
 
@@ -73,12 +73,13 @@ GENERATE = [
               '{{"from": "open", "to": "solved"}}' FROM ticket WHERE status = 'solved' AND id % 7 = 0""",
     """INSERT INTO survey (ticket_id, nonce, email, buyer_name, buyer_key, language, agent_id, team_id, ticket_type,
                            store_id, marketplace, country, resolved_at, due_at, sent_at, expires_at, asks_nps,
-                           rating, answered_at, created_at)
+                           rating, nps, answered_at, created_at)
        SELECT t.id, md5(t.id::text), t.buyer_email, '', 'c:' || t.customer_id, t.language, t.assignee_id, t.team_id,
               t.type, t.store_id, CASE WHEN t.store_id = 1 THEN 'shopify' ELSE 'woocommerce' END, c.country,
               t.solved_at, t.solved_at + INTERVAL '1 hour', t.solved_at + INTERVAL '1 hour',
-              t.solved_at + INTERVAL '31 days', false,
+              t.solved_at + INTERVAL '31 days', t.id % 10 = 3,
               CASE WHEN t.id % 10 < 7 THEN 1 + (t.id * 7919) % 5 END,
+              CASE WHEN t.id % 10 = 3 THEN (t.id * 104729) % 11 END,
               CASE WHEN t.id % 10 < 7 THEN t.solved_at + INTERVAL '5 hours' END, t.solved_at
        FROM ticket t JOIN customer c ON c.id = t.customer_id WHERE t.status = 'solved'""",
 ]
@@ -201,7 +202,7 @@ def main() -> None:
     rounds = args.rounds or (2 if args.quick else 5)
     print(f"machine: {machine()}")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
-    print(f"views: 2 reports x 7 dimensions, table + weekly trend of the last 28 days, {rounds} rounds each")
+    print(f"views: 3 reports x 7 dimensions, table + weekly trend of the last 28 days, {rounds} rounds each")
     result = None
     for size in sizes:
         admin, name, url = postgres_database(args.postgres)

@@ -1,6 +1,7 @@
 """Jinja filters that format values for the viewer: their locale, their time zone."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 
@@ -28,9 +29,12 @@ def when(value: datetime | None, fmt: str = "medium") -> str:
 
 
 def percent(share: Decimal | None) -> str:
-    """A share 0–1 as a percentage with one decimal in the viewer's locale (``0.8125`` →
-    ``81.3%``, ``81,3 %`` in de); empty for ``None``."""
-    return "" if share is None else format_percent(share, "#,##0.0%")
+    """A share 0–1 as a percentage with one decimal in the viewer's locale's own pattern
+    (``0.8125`` → ``81.3%`` in en, ``81,3 %`` in de, ``%81.3`` in tr); empty for ``None``."""
+    if share is None:
+        return ""
+    pattern = get_locale().percent_formats[None].pattern.split(";")[0]
+    return format_percent(share, re.sub(r"0(?=[^0]*$)", "0.0", pattern, count=1))
 
 
 STATUS_LABELS = {

@@ -2,7 +2,7 @@
 groups by, and the reports themselves (CSAT, volumes), as plain functions of the database.
 
 Figures are exact: counts and sums come from SQL ``GROUP BY``; shares and averages are
-``Decimal`` quotients of those integers (rounded only when shown). A report is a
+``Decimal`` quotients of those integers (rounded only when shown). A report (CSAT, volumes, NPS) is a
 :class:`Report` in :data:`REPORTS`; another one (SLA achievement over ``sla_target``) is
 added with :func:`register` and gets the same dimensions, ranges, weekly trend, table, CSV
 and charts.
@@ -134,7 +134,8 @@ def ticket_dimension(stmt: Select, key: str) -> tuple[Select, object]:
 @dataclass(frozen=True)
 class Column:
     """One figure of a report: ``key`` in the rows, ``label`` for people, ``kind`` one of
-    ``count``, ``share`` (0–1) or ``average``."""
+    ``count``, ``share`` (0–1), ``average`` or ``hours`` (a duration in seconds, shown in
+    hours: the SLA report's p50/p90 business times)."""
 
     key: str
     label: object
@@ -174,6 +175,15 @@ class Report:
         raise NotImplementedError
 
 
+def surveys_sent(span: Range, agent_id: int | None) -> Select:
+    """A select over the surveys sent in ``span`` (those of ``agent_id`` when given),
+    leaving out cases marked spam, merged, internal or test."""
+    stmt = (select().select_from(Survey).outerjoin(Ticket, Ticket.id == Survey.ticket_id)
+            .where(Survey.sent_at >= span.start, Survey.sent_at < span.end,
+                   or_(Survey.ticket_id.is_(None), Ticket.excluded_as.is_(None))))
+    return stmt if agent_id is None else stmt.where(Survey.agent_id == agent_id)
+
+
 class CsatReport(Report):
     """CSAT of the surveys **sent** in the range: sent, responses, response rate
     (responses / sent), CSAT (answers of 4 or 5 / responses), average rating, and how many
@@ -193,12 +203,7 @@ class CsatReport(Report):
         return stmt, SURVEY_COLUMNS[key]
 
     def figures(self, span, group, agent_id):
-        stmt = (select().select_from(Survey).outerjoin(Ticket, Ticket.id == Survey.ticket_id)
-                .where(Survey.sent_at >= span.start, Survey.sent_at < span.end,
-                       or_(Survey.ticket_id.is_(None), Ticket.excluded_as.is_(None))))
-        if agent_id is not None:
-            stmt = stmt.where(Survey.agent_id == agent_id)
-        stmt, key = group(stmt, Survey.sent_at)
+        stmt, key = group(surveys_sent(span, agent_id), Survey.sent_at)
         counts = [func.count(), func.count(Survey.rating), func.coalesce(func.sum(Survey.rating), 0)]
         counts += [func.sum(case((Survey.rating == n, 1), else_=0)) for n in range(1, 6)]
         result = {}
@@ -252,6 +257,36 @@ class VolumeReport(Report):
                 for value in {*created, *solved, *reopened}}
 
 
+class NpsReport(Report):
+    """Net Promoter Score of the surveys sent in the range that asked it: asked, answers,
+    promoters (9–10), passives (7–8), detractors (0–6), and NPS = (promoters − detractors)
+    / answers, a share from −1 to 1 (shown as −100 % … 100 %)."""
+
+    name = "nps"
+    title = _l("Net Promoter Score (NPS)")
+    columns = (
+        Column("asked", _l("Asked"), "count"), Column("answers", _l("Answers"), "count"),
+        Column("promoters", _l("Promoters (9–10)"), "count"), Column("passives", _l("Passives (7–8)"), "count"),
+        Column("detractors", _l("Detractors (0–6)"), "count"), Column("nps", _l("NPS"), "share"),
+    )
+    chart = "nps"
+
+    def group_by_dimension(self, stmt, key):
+        return stmt, SURVEY_COLUMNS[key]
+
+    def figures(self, span, group, agent_id):
+        stmt, key = group(surveys_sent(span, agent_id).where(Survey.asks_nps.is_(True)), Survey.sent_at)
+        band = lambda low, high: func.sum(case((Survey.nps.between(low, high), 1), else_=0))  # noqa: E731
+        result = {}
+        for value, asked, answers, promoters, passives, detractors in db.session.execute(
+                stmt.add_columns(key, func.count(), func.count(Survey.nps), band(9, 10), band(7, 8), band(0, 6))
+                .group_by(key)).all():
+            promoters, passives, detractors = int(promoters or 0), int(passives or 0), int(detractors or 0)
+            result[value] = {"asked": asked, "answers": answers, "promoters": promoters, "passives": passives,
+                             "detractors": detractors, "nps": ratio(promoters - detractors, answers)}
+        return result
+
+
 REPORTS: dict[str, Report] = {}
 
 
@@ -263,3 +298,4 @@ def register(report: Report) -> Report:
 
 register(CsatReport())
 register(VolumeReport())
+register(NpsReport())

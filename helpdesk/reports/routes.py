@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
+from decimal import Decimal
 
 from flask import make_response, render_template, request
 from flask_babel import format_decimal, get_timezone
@@ -22,6 +23,7 @@ from helpdesk.templating import country, percent
 from tickets.routes import ticket_type_label
 
 DEFAULT_DAYS = 28
+SECONDS_PER_HOUR = 3600
 NONE_LABEL = _l("(none)")
 
 
@@ -44,14 +46,16 @@ def _value_label(key: str, value, names: dict) -> str:
 
 def cell(kind: str, value) -> str:
     """A figure as shown (and exported): counts as integers, shares as percentages with
-    one decimal, averages with two decimals, in the viewer's locale; empty when there is
-    nothing to divide by."""
+    one decimal, averages with two decimals, durations (seconds) in hours with one decimal,
+    in the viewer's locale; empty when there is nothing to divide by."""
     if value is None:
         return ""
     if kind == "share":
         return percent(value)
     if kind == "average":
         return format_decimal(value, "#,##0.00")
+    if kind == "hours":
+        return format_decimal(Decimal(value) / SECONDS_PER_HOUR, "#,##0.0")
     return format_decimal(value, "#,##0")
 
 

@@ -68,8 +68,8 @@ def dataset(app, make_agent, smtp_server):
         at = BEGIN + timedelta(minutes=rng.randrange(0, 21 * 24 * 60))
         order, language = rng.choice(orders)
         agent = rng.choice(agents)
-        ticket = tickets.create_ticket(Actor.of_agent(agent), order=order, type=rng.choice(["question", "order_change"]),
-                                       subject=f"Case {n}", language=language, now=at)
+        ticket = tickets.create_ticket(Actor.of_agent(agent), order=order, subject=f"Case {n}", language=language,
+                                       type=rng.choice(["question", "order_change"]), now=at)
         if rng.random() < 0.9:
             tickets.assign(ticket, Actor.of_agent(agent), agent_id=agent.id, now=at)
         step = lambda: timedelta(minutes=rng.randrange(10, 3 * 24 * 60))  # noqa: E731
@@ -291,3 +291,31 @@ def test_bad_parameters_are_a_400_with_a_reason(client, make_agent, query, messa
 def test_reports_need_a_signed_in_agent(client):
     assert client.get("/reports/").status_code == 302
     assert client.get("/reports/export.csv").status_code == 302
+
+
+def test_nps_on_known_answers(app, make_agent):
+    """NPS = (promoters 9–10 − detractors 0–6) / answers; surveys that did not ask it are
+    not counted."""
+    from helpdesk.surveys import tokens
+
+    agent = make_agent()
+    sent = datetime(2024, 5, 6, 12, tzinfo=UTC)
+    for n, (asks, score) in enumerate([(True, 10), (True, 9), (True, 8), (True, 6), (True, 0), (True, None),
+                                       (False, None)]):
+        db.session.add(Survey(nonce=tokens.new_nonce(), buyer_key=f"e:{n}", ticket_type="question",
+                              agent_id=agent.id, resolved_at=sent, sent_at=sent, expires_at=sent + timedelta(days=30),
+                              asks_nps=asks, nps=score, rating=5 if score is not None else None,
+                              answered_at=sent if score is not None else None))
+    db.session.commit()
+    [row] = REPORTS["nps"].by_dimension(date_range(date(2024, 5, 6), date(2024, 5, 6), "UTC"), "agent").values()
+    assert row == {"asked": 6, "answers": 5, "promoters": 2, "passives": 1, "detractors": 2, "nps": Decimal(0)}
+    [csat] = REPORTS["csat"].by_dimension(date_range(date(2024, 5, 6), date(2024, 5, 6), "UTC"), "agent").values()
+    assert (csat["sent"], csat["responses"], csat["csat"]) == (7, 5, Decimal(1))
+
+
+def test_cells_are_the_figures_rounded_in_the_viewers_locale(app):
+    from helpdesk.reports.routes import cell
+
+    with app.test_request_context("/?lang=de"):  # German: a no-break space before %
+        assert [cell("count", 12345), cell("share", Decimal(2) / 3), cell("average", Decimal(17) / 4),
+                cell("hours", 5400), cell("share", None)] == ["12.345", "66,7\xa0%", "4,25", "1,5", ""]
