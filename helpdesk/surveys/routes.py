@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from helpdesk.dbtypes import utcnow
 from helpdesk.errors import error_response
 from helpdesk.extensions import db
-from helpdesk.models import MANAGER_ROLES, Agent
+from helpdesk.models import MANAGER_ROLES, Agent, Team
 from helpdesk.surveys import bp, service
 from helpdesk.surveys.models import LOW_REASONS, Survey, SurveyFollowUp
 
@@ -91,16 +91,22 @@ def ratings():
 @bp.get("/surveys/follow-ups")
 @login_required
 def follow_ups():
-    """Low-rating follow-ups (``?state=open`` or ``done``): managers see every team's,
-    agents those about their own cases."""
+    """Low-rating follow-ups (``?state=open`` or ``done``): managers see every team's, or
+    one team's (``?team=<id>``: the case's team when it was solved); agents see those
+    about their own cases."""
     state = request.args.get("state") if request.args.get("state") in ("open", "done") else "open"
+    manager = current_user.role in MANAGER_ROLES
+    team_id = request.args.get("team", type=int) if manager else None
     stmt = (select(SurveyFollowUp).join(Survey).where(SurveyFollowUp.state == state)
             .options(selectinload(SurveyFollowUp.survey), selectinload(SurveyFollowUp.ticket))
             .order_by(SurveyFollowUp.created_at.desc()).limit(MAX_ROWS))
-    if current_user.role not in MANAGER_ROLES:
+    if not manager:
         stmt = stmt.where(Survey.agent_id == current_user.id)
+    elif team_id:
+        stmt = stmt.where(SurveyFollowUp.team_id == team_id)
+    teams = db.session.scalars(select(Team).order_by(Team.name)).all() if manager else []
     return render_template("surveys/follow_ups.html", rows=db.session.scalars(stmt).all(), state=state,
-                           reasons=REASON_LABELS, can_close=current_user.role in MANAGER_ROLES)
+                           reasons=REASON_LABELS, can_close=manager, teams=teams, team_id=team_id)
 
 
 @bp.post("/surveys/follow-ups/<id:follow_up_id>/done")

@@ -21,6 +21,7 @@ Rules (settings in :mod:`helpdesk.config`):
 """
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -170,23 +171,36 @@ def schedule_for_conversation(conversation: Conversation, at: datetime) -> Surve
     ))
 
 
+def _receiver(action):
+    """An event receiver that never breaks the committed action which sent the event: a
+    failure is rolled back and logged (the survey is then missing, the ticket or chat is
+    not)."""
+    @functools.wraps(action)
+    def receive(sender, **kwargs):
+        try:
+            action(sender, **kwargs)
+        except Exception:  # noqa: BLE001 — a survey bug must not undo a solve or a closed chat
+            db.session.rollback()
+            log.exception("survey scheduling failed", extra={"receiver": action.__name__})
+    return receive
+
+
 @events.ticket_solved.connect
+@_receiver
 def _on_ticket_solved(ticket: Ticket, *, at: datetime, **_extra) -> None:
     schedule_for_ticket(ticket, at)
 
 
 @events.ticket_reopened.connect
+@_receiver
 def _on_ticket_reopened(ticket: Ticket, **_extra) -> None:
     hold_for_ticket(ticket)
 
 
 @conversation_closed.connect
+@_receiver
 def _on_conversation_closed(conversation: Conversation, *, at: datetime, **_extra) -> None:
-    try:
-        schedule_for_conversation(conversation, at)
-    except Exception:  # noqa: BLE001 — the chat was closed; a survey bug must not undo the answer
-        db.session.rollback()
-        log.exception("survey for a closed chat failed", extra={"conversation_id": conversation.id})
+    schedule_for_conversation(conversation, at)
 
 
 # ---------------------------------------------------------------- sending

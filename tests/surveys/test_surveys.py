@@ -272,6 +272,9 @@ def test_a_low_rating_becomes_a_follow_up_for_the_manager(client, app, open_tick
     manager = login(email="maria@test.example", name="Maria", role="manager")
     page = client.get("/surveys/follow-ups").get_data(as_text=True)
     assert "Ainda partida &lt;b&gt;!&lt;/b&gt;" in page and "rated 1 of 5" in page
+    other_team = make_agent(email="li@test.example", name="Li", team="Asia").team_id
+    assert "rated 1 of 5" in client.get(f"/surveys/follow-ups?team={agent.team_id}").get_data(as_text=True)
+    assert "rated 1 of 5" not in client.get(f"/surveys/follow-ups?team={other_team}").get_data(as_text=True)
     token = csrf_token(page)
     assert client.post(f"/surveys/follow-ups/{follow_up.id}/done", data={"csrf_token": token, "note": " "}
                        ).status_code == 400
