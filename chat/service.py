@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm import selectinload
 
 from chat.models import Conversation, Message, MessageTranslation
+from chat.signals import conversation_closed
 from helpdesk.console.queries import order_number_variants
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
@@ -289,11 +290,15 @@ def transfer(conversation: Conversation, by: Agent, to: object) -> Conversation:
 
 
 def set_status(conversation: Conversation, status: str) -> Conversation:
-    """Close (``"closed"``) or reopen (``"open"``) a conversation."""
+    """Close (``"closed"``) or reopen (``"open"``) a conversation; closing sends
+    :data:`chat.signals.conversation_closed` after the commit."""
+    now = utcnow()
     conversation.status = status
-    conversation.closed_at = utcnow() if status == "closed" else None
-    conversation.updated_at = utcnow()
+    conversation.closed_at = now if status == "closed" else None
+    conversation.updated_at = now
     db.session.commit()
+    if status == "closed":
+        conversation_closed.send(conversation, at=now)
     return conversation
 
 

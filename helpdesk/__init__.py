@@ -214,4 +214,10 @@ def create_app(config: dict | None = None) -> Flask:
     from tickets import register as register_tickets
 
     register_tickets(app)
+    from helpdesk.surveys import register as register_surveys
+
+    register_surveys(app)
+    from helpdesk.reports import bp as reports_bp
+
+    app.register_blueprint(reports_bp)
     return app

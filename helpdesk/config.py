@@ -123,5 +123,17 @@ def from_environment(instance_path: str, environ: dict[str, str] | None = None) 
         "TRANSLATION_AGENT_LANGUAGE": env.get("TRANSLATION_AGENT_LANGUAGE", "en"),
         "TRANSLATION_DETECT_LANGUAGES": tuple(
             env.get("TRANSLATION_DETECT_LANGUAGES", "ar de en es fr it ja ko nl pl pt ru tr zh").replace(",", " ").split()),
+        # Where buyers reach this helpdesk: the base of links in e-mails (survey links).
+        "PUBLIC_URL": env.get("PUBLIC_URL", "http://localhost:5000").rstrip("/"),
+        # Satisfaction surveys (helpdesk/surveys): minutes after a solve or a closed chat before
+        # the survey goes out, hours before the one reminder, days the link lives, hours a buyer
+        # may change a rating, the NPS question (at most once a quarter per buyer), and whether a
+        # rating of 1 or 2 reopens the ticket.
+        "SURVEY_DELAY_MINUTES": int(env.get("SURVEY_DELAY_MINUTES", "60")),
+        "SURVEY_REMINDER_HOURS": int(env.get("SURVEY_REMINDER_HOURS", "72")),
+        "SURVEY_LINK_DAYS": int(env.get("SURVEY_LINK_DAYS", "30")),
+        "SURVEY_CHANGE_HOURS": int(env.get("SURVEY_CHANGE_HOURS", "48")),
+        "SURVEY_NPS": env.get("SURVEY_NPS", "0") == "1",
+        "SURVEY_LOW_SCORE_REOPENS": env.get("SURVEY_LOW_SCORE_REOPENS", "0") == "1",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
     }

@@ -20,6 +20,8 @@ from helpdesk.money import Amount
 from helpdesk.text import search_key
 
 AGENT_ROLES = ("agent", "manager", "admin")
+#: Roles that see everyone's figures and close follow-ups (reports, surveys).
+MANAGER_ROLES = ("manager", "admin")
 AVAILABILITY = ("available", "away")
 
 

@@ -1,13 +1,14 @@
 """Jinja filters that format values for the viewer: their locale, their time zone."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 
 from urllib.parse import urlencode
 
 from flask import Flask, request
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 
 from helpdesk import i18n
@@ -25,6 +26,15 @@ def when(value: datetime | None, fmt: str = "medium") -> str:
     """An aware UTC instant shown in the viewer's time zone and locale, with the zone's
     UTC offset so that times around a DST change are unambiguous ("… 2:30:00 GMT+02:00")."""
     return f"{format_datetime(value, fmt)} {format_datetime(value, 'OOOO')}" if value else ""
+
+
+def percent(share: Decimal | None) -> str:
+    """A share 0–1 as a percentage with one decimal in the viewer's locale's own pattern
+    (``0.8125`` → ``81.3%`` in en, ``81,3 %`` in de, ``%81.3`` in tr); empty for ``None``."""
+    if share is None:
+        return ""
+    pattern = get_locale().percent_formats[None].pattern.split(";")[0]
+    return format_percent(share, re.sub(r"0(?=[^0]*$)", "0.0", pattern, count=1))
 
 
 STATUS_LABELS = {
@@ -80,5 +90,6 @@ def register_template_helpers(app: Flask) -> None:
     app.context_processor(page_language)
     app.add_template_filter(money, "money")
     app.add_template_filter(when, "when")
+    app.add_template_filter(percent, "percent")
     app.add_template_filter(country, "country")
     app.add_template_filter(status_label, "status")

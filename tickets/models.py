@@ -40,6 +40,8 @@ REFUND_STATES = ("awaiting_approval", "approved", "rejected", "executing", "succ
 # Ticket types whose lines take order quantities out of the buyer's hands (a second
 # return of the same units is refused).
 RETURNING_TYPES = ("return", "exchange")
+# Cases that are not real buyers' cases: no survey is sent for them and reports leave them out.
+EXCLUSIONS = ("spam", "merged", "internal", "test")
 
 
 class Ticket(db.Model):
@@ -51,7 +53,9 @@ class Ticket(db.Model):
     payment dispute, the carrier's claim deadline of a logistics claim. ``refund_state``
     mirrors the latest refund request (``failed`` shows "refund failed" in every list).
     ``resolution`` says how a solved case ended; a ``rejected`` or ``withdrawn`` return
-    gives its units back (they may be returned again).
+    gives its units back (they may be returned again). ``excluded_as`` (one of
+    :data:`EXCLUSIONS`) marks spam, a case merged into another, an internal case or an
+    agent's test: no satisfaction survey, not counted in reports.
     """
 
     __tablename__ = "ticket"
@@ -59,6 +63,7 @@ class Ticket(db.Model):
         Index("ix_ticket_status_assignee", "status", "assignee_id"),
         Index("ix_ticket_order_id", "order_id"),
         Index("ix_ticket_customer_id", "customer_id"),
+        Index("ix_ticket_created_at", "created_at"),  # reports: tickets created in a date range
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,6 +94,7 @@ class Ticket(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    excluded_as: Mapped[str | None] = mapped_column(String(10))
 
     store: Mapped[Store | None] = relationship()
     customer: Mapped[Customer | None] = relationship()
@@ -148,6 +154,8 @@ class TicketEvent(db.Model):
     """
 
     __tablename__ = "ticket_event"
+    # reports: solves and reopenings in a date range
+    __table_args__ = (Index("ix_ticket_event_kind_created_at", "kind", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)

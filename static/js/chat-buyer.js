@@ -102,6 +102,12 @@
     setInterval(function () { if (!queueNote.hidden && socket.connected) thread.resume(); }, 30000);
     socket.on("closed", function () { closedNote.hidden = false; });
     socket.on("reopened", function () { closedNote.hidden = true; });
+    // The satisfaction survey of a closed chat: a card with the question and the survey's link.
+    socket.on("survey", function (survey) {
+      document.getElementById("survey-question").textContent = survey.question;
+      document.getElementById("survey-link").href = survey.url;
+      document.getElementById("survey-card").hidden = false;
+    });
     socket.on("message", function (m) {
       closedNote.hidden = true;
       if (document.hasFocus()) socket.emit("read", { seq: m.seq });
