@@ -238,7 +238,7 @@ def import_articles(articles: list[ArticleData]) -> ImportSummary:
                 _, created = apply_version(article, version)
                 summary.versions_created += created
                 summary.versions_updated += not created
-        mark_changed()
+        mark_changed(*(data.slug for data in articles))
         db.session.commit()
     except Exception:
         db.session.rollback()
