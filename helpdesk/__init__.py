@@ -214,4 +214,7 @@ def create_app(config: dict | None = None) -> Flask:
     from tickets import register as register_tickets
 
     register_tickets(app)
+    from tickets.translation import init_app as init_ticket_translation
+
+    init_ticket_translation(app)
     return app
