@@ -15,9 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from faq import api_bp, bp, service, transfer
+from faq.translate import machine_translate
 from faq.matcher import MAX_QUERY_LENGTH, InvalidLanguage, QueryTooLong, canonical_tag, fallback_chain
 from faq.models import ARTICLE_STATUSES, Article, CategoryName
 from helpdesk.errors import error_response
+from helpdesk.i18n import UI_LOCALES, bcp47
 from helpdesk.extensions import csrf, db, limiter
 
 MAX_LIMIT = 20
@@ -27,7 +29,8 @@ VOTE_TOKEN_MAX_AGE = 24 * 3600  # seconds an answer shown in the widget can be v
 
 
 def _translator():
-    """The machine-translation engine, when one is installed (issue 4); else ``None``."""
+    """The FAQ's translator (:func:`faq.translate.query_translator` unless a plugin set
+    another), or ``None``."""
     return current_app.extensions.get(TRANSLATOR)
 
 
@@ -273,7 +276,8 @@ def admin_article(article_id: int):
             lang = canonical_tag(request.args["lang"])
         except InvalidLanguage as exc:
             flash(str(exc), "error")
-            return render_template("faq/admin/article.html", article=found), 400
+            return render_template("faq/admin/article.html", article=found,
+                                   translate_languages=_translate_languages()), 400
         return redirect(url_for("faq.admin_version", article_id=found.id, lang=lang))
     status = 200
     if request.method == "POST":
@@ -286,7 +290,40 @@ def admin_article(article_id: int):
             db.session.rollback()
             flash(str(exc), "error")
             status = 400
-    return render_template("faq/admin/article.html", article=found), status
+    return render_template("faq/admin/article.html", article=found,
+                           translate_languages=_translate_languages()), status
+
+
+@bp.post("/admin/articles/<id:article_id>/translate")
+@login_required
+def admin_translate(article_id: int):
+    """Machine-translate one version (``source``) into the ticked languages (``targets``,
+    plus ``other``: tags separated by spaces or commas) as drafts awaiting review;
+    ``replace_human`` allows replacing versions people wrote."""
+    found = _article_or_404(article_id)
+    targets = request.form.getlist("targets") + (request.form.get("other") or "").replace(",", " ").split()
+    try:
+        report = machine_translate(found, request.form.get("source"), targets,
+                                   replace_human=request.form.get("replace_human") == "on")
+    except service.FaqError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return render_template("faq/admin/article.html", article=_article_or_404(article_id),
+                               translate_languages=_translate_languages()), 400
+    if report.created or report.replaced:
+        flash(_("Machine-translated into %(tags)s: review each before buyers see it.",
+                tags=", ".join(report.created + report.replaced)), "info")
+    if report.kept:
+        flash(_('Not replaced, written by a person: %(tags)s (tick "Replace versions written by people" to '
+                'overwrite them).', tags=", ".join(report.kept)), "info")
+    for tag, note in {**report.unavailable, **report.failed}.items():
+        flash(_("%(tag)s: %(note)s", tag=tag, note=note), "error")
+    return redirect(url_for("faq.admin_article", article_id=article_id))
+
+
+def _translate_languages() -> list[str]:
+    """Languages offered as targets: the FAQ's and the interface's, as BCP 47 tags."""
+    return sorted(set(service.published_languages()) | {canonical_tag(bcp47(code)) for code in UI_LOCALES})
 
 
 @bp.post("/admin/articles/<id:article_id>/status")
