@@ -1,6 +1,8 @@
 """Machine translation of buyers' ticket messages, the way the chat does it.
 
-A subscriber of :data:`tickets.events.ticket_buyer_replied`: after the buyer's message is
+A subscriber of :data:`tickets.events.ticket_buyer_replied` and of
+:data:`tickets.events.ticket_created` when the buyer opened the ticket (the description is
+their first message, kept with the ``created`` timeline entry): after the buyer's words are
 committed, the translation worker (:mod:`helpdesk.translation.worker`) translates it into
 the language of the ticket's assignee (else ``TRANSLATION_AGENT_LANGUAGE``) and stores a
 :class:`TicketEventTranslation` beside the untouched timeline entry. The agent's ticket
@@ -19,15 +21,15 @@ from helpdesk.translation.engines import translation_code
 from helpdesk.translation.models import StoredTranslation
 from helpdesk.translation.service import agent_language, detect, store_translation, translation_fields
 from helpdesk.translation.worker import worker
-from tickets.events import ticket_buyer_replied
+from tickets.events import ticket_buyer_replied, ticket_created
 from tickets.models import Ticket, TicketEvent
 
 RECENT_MESSAGES = 20  # a buyer's latest messages looked at on each reply (earlier ones missed are retried)
 
 
 class TicketEventTranslation(StoredTranslation, db.Model):
-    """A buyer's ticket message (a ``message`` :class:`~tickets.models.TicketEvent`) in
-    another language; the timeline entry stays as written. One per entry and ``lang``;
+    """A buyer's ticket message (a ``message`` :class:`~tickets.models.TicketEvent`, or the
+    ``created`` entry of a ticket the buyer opened: its description) in another language; the timeline entry stays as written. One per entry and ``lang``;
     columns of :class:`~helpdesk.translation.models.StoredTranslation`."""
 
     __tablename__ = "ticket_event_translation"
@@ -37,17 +39,20 @@ class TicketEventTranslation(StoredTranslation, db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("ticket_event.id"), index=True)
 
 
-def _buyer_messages(ticket_id: int) -> list[TicketEvent]:
-    return list(db.session.scalars(
-        select(TicketEvent).where(TicketEvent.ticket_id == ticket_id, TicketEvent.actor == "buyer",
-                                  TicketEvent.kind == "message", TicketEvent.internal.is_(False))
-        .order_by(TicketEvent.id.desc()).limit(RECENT_MESSAGES)))
+def _buyer_texts(ticket: Ticket) -> list[tuple[int, str]]:
+    """``(entry id, text)`` of the buyer's latest messages, newest first; the ``created``
+    entry stands for the description."""
+    entries = db.session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.actor == "buyer",
+                                  TicketEvent.kind.in_(("message", "created")), TicketEvent.internal.is_(False))
+        .order_by(TicketEvent.id.desc()).limit(RECENT_MESSAGES))
+    return [(e.id, ticket.description if e.kind == "created" else e.payload.get("body") or "") for e in entries]
 
 
 def translate_ticket(ticket_id: int) -> list[TicketEventTranslation]:
-    """Translate the buyer's latest messages on the ticket that have no translation into
-    the agents' language yet (a marker is retried: a model may have been installed).
-    Runs in the translation worker; no transaction stays open while the detector or the
+    """Translate the buyer's latest messages on the ticket (the description of a ticket they
+    opened included) that have no translation into the agents' language yet (a marker is
+    retried: a model may have been installed). Runs in the translation worker; no transaction stays open while the detector or the
     engine works.
 
     Returns:
@@ -59,11 +64,11 @@ def translate_ticket(ticket_id: int) -> list[TicketEventTranslation]:
     target = agent_language(ticket.assignee)
     reads = {translation_code(tag) for tag in (ticket.assignee.languages if ticket.assignee else None) or [target]}
     fallback = ticket.language
-    messages = _buyer_messages(ticket_id)
+    texts = _buyer_texts(ticket)
     done = set(db.session.scalars(select(TicketEventTranslation.event_id).where(
         TicketEventTranslation.lang == target, TicketEventTranslation.status == "translated",
-        TicketEventTranslation.event_id.in_([e.id for e in messages]))))
-    todo = [(e.id, e.payload.get("body") or "") for e in messages if e.id not in done]
+        TicketEventTranslation.event_id.in_([event_id for event_id, _ in texts]))))
+    todo = [(event_id, body) for event_id, body in texts if event_id not in done]
     db.session.rollback()
     stored = []
     for event_id, body in reversed(todo):
@@ -86,6 +91,11 @@ def _on_buyer_reply(ticket: Ticket, **_event) -> None:
     schedule(ticket)
 
 
+def _on_created(ticket: Ticket, *, actor: str, **_event) -> None:
+    if actor == "buyer" and ticket.description:
+        schedule(ticket)
+
+
 def event_translations(ticket: Ticket) -> dict[int, list[TicketEventTranslation]]:
     """The stored translations of ``ticket``'s timeline entries, by entry id (for the
     agent's ticket page; a template global)."""
@@ -101,4 +111,5 @@ def event_translations(ticket: Ticket) -> dict[int, list[TicketEventTranslation]
 def init_app(app: Flask) -> None:
     """Listen to buyers' ticket replies and give templates :func:`event_translations`."""
     ticket_buyer_replied.connect(_on_buyer_reply)
+    ticket_created.connect(_on_created)
     app.add_template_global(event_translations)

@@ -111,3 +111,20 @@ def test_agent_notes_and_replies_are_not_translated(app, translation, make_agent
     service.add_message(db.session.get(Ticket, ticket_id), Actor.of_agent(agent), "Vamos enviar outra chávena.")
     db.session.rollback()
     assert translate_ticket(ticket_id) == [] and stored() == []
+
+
+def test_the_description_of_a_ticket_the_buyer_opened_is_translated(app, client, login, translation, make_order):
+    translation.install("pt-en")
+    order = make_order("5002")
+    made = service.create_ticket(Actor.of_buyer(order.customer_id), order=order, type="question",
+                                 subject="Chávena", description=PT)
+    ticket_id = made.id
+    db.session.rollback()
+    assert worker(app).drain()
+    [(lang, source, status, _engine, text, _note)] = stored()
+    assert (lang, source, status) == ("en", "pt", "translated") and "#5001" in text
+    created = db.session.scalar(select(TicketEvent.id).where(TicketEvent.kind == "created"))
+    assert db.session.scalar(select(TicketEventTranslation.event_id)) == created
+    login(email="reader@test.example")
+    shown = page(client, ticket_id)
+    assert shown.index(PT) < shown.index("Machine translation (en)") < shown.index(text)
