@@ -7,7 +7,7 @@ from markdown_it import MarkdownIt
 
 from faq import service
 from faq.models import Article
-from faq.translate import machine_translate, markdown_pieces, query_translator, translate_markdown
+from faq.translate import markdown_pieces, query_translator, translate_markdown
 from helpdesk.extensions import db
 
 ANSWER = """### Where to look
