@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from helpdesk.dbtypes import UTCDateTime, utcnow
 from helpdesk.extensions import db
 from helpdesk.models import Agent, Customer, Order, Store
+from helpdesk.translation.models import StoredTranslation
 
 CONVERSATION_STATUSES = ("open", "closed")
 SENDERS = ("buyer", "agent", "system")
@@ -83,18 +84,12 @@ class Message(db.Model):
                                                                   order_by="MessageTranslation.id")
 
 
-TRANSLATION_STATUSES = ("translated", "unavailable", "failed")
-
-
-class MessageTranslation(db.Model):
+class MessageTranslation(StoredTranslation, db.Model):
     """A message in another language (see :mod:`chat.translation`); the original stays in
-    ``Message.body``. One per message and target language ``lang`` (BCP 47).
-
-    ``status``: ``translated`` (``text`` holds it), ``unavailable`` (no model for the pair:
-    ``note`` says "No translation for pt→en") or ``failed`` (the engine failed; ``note``
-    says so). ``engine`` is the engine's name, or ``agent`` for a translation the agent
-    wrote or edited before sending. ``source_lang`` is the language the message was taken
-    to be in (detected, or the conversation's).
+    ``Message.body``. One per message and target language ``lang``; the columns are those
+    of :class:`~helpdesk.translation.models.StoredTranslation`, where ``engine`` ``agent``
+    marks a translation the agent wrote or edited before sending, and ``source_lang`` is
+    the detected language (or the conversation's).
     """
 
     __tablename__ = "message_translation"
@@ -102,13 +97,6 @@ class MessageTranslation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
-    lang: Mapped[str] = mapped_column(String(35))
-    source_lang: Mapped[str | None] = mapped_column(String(35))
-    status: Mapped[str] = mapped_column(String(12), default="translated")
-    text: Mapped[str | None] = mapped_column(Text)
-    engine: Mapped[str] = mapped_column(String(40))
-    note: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     message: Mapped[Message] = relationship(back_populates="translations")
 

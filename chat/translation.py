@@ -21,25 +21,21 @@ Which way:
 """
 from __future__ import annotations
 
-import functools
-import logging
 from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from chat.models import Conversation, Message, MessageTranslation
 from chat.service import ChatError, clean_body
 from helpdesk.extensions import db
 from helpdesk.models import Agent
-from helpdesk.translation.detect import Detection, detect_language
-from helpdesk.translation.engines import NoTranslation, TranslationError, translation_code
-from helpdesk.translation.service import translate_text
-from helpdesk.translation.worker import run_blocking, worker
+from helpdesk.translation import service
+from helpdesk.translation.engines import TranslationError, translation_code
+from helpdesk.translation.service import detect, store_translation, translate_text, translation_fields
+from helpdesk.translation.worker import worker
 from helpdesk.validation import InvalidInput, clean_language_tag
 
-log = logging.getLogger(__name__)
 EVENT = "message:translated"
 RETRY_ON_JOIN = 20  # the buyer's last messages retried when an agent opens the conversation
 
@@ -62,21 +58,12 @@ def translation_payload(translation: MessageTranslation) -> dict:
 
 def agent_language(conversation: Conversation) -> str:
     """The language the agents read this conversation in (BCP 47)."""
-    assignee = conversation.assignee
-    if assignee is not None and assignee.languages:
-        return assignee.languages[0]
-    return current_app.config["TRANSLATION_AGENT_LANGUAGE"]
+    return service.agent_language(conversation.assignee)
 
 
 def _agent_reads(conversation: Conversation) -> set[str]:
     tags = (conversation.assignee.languages if conversation.assignee else None) or [agent_language(conversation)]
     return {translation_code(tag) for tag in tags}
-
-
-def detect(text: str, fallback: str | None) -> Detection:
-    """The language of ``text`` (``fallback`` when unsure), off the event loop."""
-    return run_blocking(functools.partial(detect_language, text, fallback=fallback,
-                                          languages=current_app.config["TRANSLATION_DETECT_LANGUAGES"]))
 
 
 @dataclass(frozen=True)
@@ -154,28 +141,11 @@ def translate_message(message_id: int) -> MessageTranslation | None:
     db.session.rollback()
     if done:
         return existing
-    fields = {"status": "translated", "note": None, "source_lang": source}
-    try:
-        result = translate_text(facts.body, source, target)
-        if result.text == facts.body:
-            return None  # nothing to translate (an order number, a link)
-        fields.update(text=result.text, engine=result.engine)
-    except NoTranslation as exc:
-        fields.update(status="unavailable", text=None, engine=_engine_name(), note=str(exc))
-    except TranslationError as exc:
-        log.warning("translation of message %s failed: %s", facts.message_id, exc)
-        pair = f"{translation_code(source)}→{translation_code(target)}"
-        fields.update(status="failed", text=None, engine=_engine_name(), note=f"Translation failed for {pair}")
-    row = db.session.scalar(select(MessageTranslation).filter_by(message_id=facts.message_id, lang=target))
-    if row is None:
-        row = MessageTranslation(message_id=facts.message_id, lang=target)
-        db.session.add(row)
-    for key, value in fields.items():
-        setattr(row, key, value)
-    try:
-        db.session.commit()
-    except IntegrityError:  # another process stored this message's translation meanwhile
-        db.session.rollback()
+    fields = translation_fields(facts.body, source, target)
+    if fields is None:
+        return None  # nothing to translate (an order number, a link)
+    row = store_translation(MessageTranslation, {"message_id": facts.message_id, "lang": target}, fields)
+    if row is None:  # another process stored this message's translation meanwhile
         return None
     payload = {"conversation": facts.conversation, "seq": facts.seq, **translation_payload(row)}
     socketio = current_app.extensions["socketio"]
@@ -183,15 +153,6 @@ def translate_message(message_id: int) -> MessageTranslation | None:
     if facts.sender == "agent" and row.status == "translated":
         socketio.emit(EVENT, payload, to=f"buyer:{facts.conversation_id}")
     return row
-
-
-def _engine_name() -> str:
-    from helpdesk.translation.engines import resolve_name
-
-    try:
-        return resolve_name(current_app.config["TRANSLATION_ENGINE"])
-    except TranslationError:
-        return str(current_app.config["TRANSLATION_ENGINE"])[:40]
 
 
 def schedule(message: Message) -> None:

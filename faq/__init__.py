@@ -16,13 +16,17 @@ SETTINGS = {
 
 
 def init_app(app: Flask) -> None:
-    """Register the FAQ's tables, blueprints and ``flask faq`` commands on ``app``."""
+    """Register the FAQ's tables, blueprints and ``flask faq`` commands on ``app``, and the
+    translation engine as its ``translator`` (a plugin may have set another before)."""
     from faq import models  # noqa: F401  (register the tables)
     from faq import routes  # noqa: F401  (attach the views to the blueprints)
     from faq.cli import faq_cli
+    from faq.routes import TRANSLATOR
+    from faq.translate import query_translator
 
     for name, default in SETTINGS.items():
         app.config.setdefault(name, os.environ.get(name, default))
+    app.extensions.setdefault(TRANSLATOR, query_translator)
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     app.cli.add_command(faq_cli)

@@ -12,6 +12,7 @@ from faq.matcher import InvalidLanguage, QueryTooLong
 
 faq_cli = AppGroup("faq", help="FAQ articles: import, export, try a question.")
 DEMO_FAQ = Path(__file__).resolve().parent.parent / "demo_data" / "faq"
+DEMO_CATEGORY_NAMES = DEMO_FAQ.parent / "faq_categories.json"  # {category: {lang: name}}
 
 
 def import_files(paths: list[Path]) -> transfer.ImportSummary:
@@ -36,8 +37,13 @@ def import_files(paths: list[Path]) -> transfer.ImportSummary:
 
 
 def seed_demo() -> transfer.ImportSummary:
-    """Import the demo FAQ (``demo_data/faq/*.json``); running it again changes nothing new."""
-    return import_files(sorted(DEMO_FAQ.glob("*.json")))
+    """Import the demo FAQ (``demo_data/faq/*.json``) and its category names
+    (``demo_data/faq_categories.json``); running it again changes nothing new."""
+    summary = import_files(sorted(DEMO_FAQ.glob("*.json")))
+    for category, names in json.loads(DEMO_CATEGORY_NAMES.read_text("utf-8")).items():
+        for lang, name in names.items():
+            service.set_category_name(category, lang, name)
+    return summary
 
 
 @faq_cli.command("import")

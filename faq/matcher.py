@@ -349,6 +349,18 @@ class _Prepared:
     texts: tuple[tuple[float, Analysed], ...]  # (weight, analysed question or phrasing)
     keywords: Vocabulary                        # content tokens of the keywords
     vocabulary: Vocabulary                      # content tokens of everything
+    contents: tuple[str, ...]                   # first-pass strings: each text, then the keywords
+
+
+def _prepare(entry: Entry, tag: str) -> _Prepared:
+    """Analyse one version (the only place an index reads text)."""
+    texts = [(1.0, analyse(entry.title, tag))]
+    texts += [(PHRASING_WEIGHT, analyse(p, tag)) for p in entry.phrasings]
+    texts = [(w, a) for w, a in texts if a]
+    keywords = [u for k in entry.keywords for u in analyse(k, tag).units]
+    vocabulary = Vocabulary.of([u for _, a in texts for u in a.units] + keywords)
+    contents = [a.content for _, a in texts] + ([" ".join(dict.fromkeys(keywords))] if keywords else [])
+    return _Prepared(entry, tuple(texts), Vocabulary.of(keywords), vocabulary, tuple(contents))
 
 
 @dataclass
@@ -367,6 +379,11 @@ class FaqIndex:
             last one.
         threshold: the score (0–100) below which an article is not an answer.
 
+    Attributes:
+        prepared: the analysed versions by ``(slug, canonical tag)``.
+        analysed_count: how many versions this index analysed when it was made (all for
+            a new index; only the replaced ones for :meth:`replaced`).
+
     Raises:
         InvalidLanguage: an entry's ``lang`` is not a language tag.
     """
@@ -376,22 +393,38 @@ class FaqIndex:
         latest: dict[tuple[str, str], Entry] = {}
         for entry in entries:
             latest[(entry.slug, canonical_tag(entry.lang))] = entry
+        self._assemble({key: _prepare(entry, key[1]) for key, entry in latest.items()})
+        self.analysed_count = len(latest)
+
+    def _assemble(self, prepared: dict[tuple[str, str], _Prepared]) -> None:
+        self.prepared = prepared
         self.languages: dict[str, _Language] = {}
-        for (slug, tag), entry in sorted(latest.items()):
+        for (_slug, tag), item in sorted(prepared.items(), key=lambda pair: pair[0]):
             language = self.languages.setdefault(tag, _Language(tag))
-            texts = [(1.0, analyse(entry.title, tag))]
-            texts += [(PHRASING_WEIGHT, analyse(p, tag)) for p in entry.phrasings]
-            texts = [(w, a) for w, a in texts if a]
-            keywords = [u for k in entry.keywords for u in analyse(k, tag).units]
-            vocabulary = Vocabulary.of([u for _, a in texts for u in a.units] + keywords)
-            language.articles.append(_Prepared(entry, tuple(texts), Vocabulary.of(keywords), vocabulary))
-            position = len(language.articles) - 1
-            for _, analysed in texts:
-                language.contents.append(analysed.content)
-                language.owners.append(position)
-            if keywords:
-                language.contents.append(" ".join(dict.fromkeys(keywords)))
-                language.owners.append(position)
+            language.articles.append(item)
+            language.contents.extend(item.contents)
+            language.owners.extend([len(language.articles) - 1] * len(item.contents))
+
+    def replaced(self, slugs: Iterable[str], entries: Iterable[Entry]) -> FaqIndex:
+        """A new index where every version of the articles called ``slugs`` is replaced by
+        ``entries`` (a slug without entries leaves the index: deleted or unpublished).
+        Only ``entries`` are analysed; every other version is shared with this index,
+        which stays unchanged (a search running on it meanwhile is not disturbed).
+
+        Raises:
+            InvalidLanguage: an entry's ``lang`` is not a language tag.
+        """
+        slugs = set(slugs)
+        fresh: dict[tuple[str, str], Entry] = {}
+        for entry in entries:
+            fresh[(entry.slug, canonical_tag(entry.lang))] = entry
+        prepared = {key: item for key, item in self.prepared.items() if key[0] not in slugs}
+        prepared.update({key: _prepare(entry, key[1]) for key, entry in fresh.items()})
+        index = FaqIndex.__new__(FaqIndex)
+        index.threshold = self.threshold
+        index._assemble(prepared)
+        index.analysed_count = len(fresh)
+        return index
 
     def __len__(self) -> int:
         return sum(len(language.articles) for language in self.languages.values())

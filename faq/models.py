@@ -6,9 +6,13 @@ tag): the question, other ways of asking it, keywords, and the answer in Markdow
 (rendered by :func:`faq.service.render_answer`, never trusted as HTML). Only published
 articles are shown to buyers and suggested.
 
-:class:`IndexState` holds one row whose ``token`` changes with every write to the FAQ, in
-the same transaction: each process compares it with the token of the index it holds in
-memory and rebuilds only when it differs (see :mod:`faq.service`).
+:class:`IndexChange` logs, in the same transaction as every write to the FAQ, the slugs
+it touched: each process compares the newest entry with the one its in-memory index has
+seen and re-reads only the articles named since (see :mod:`faq.service`).
+
+:class:`Vote` keeps each voter's answer to "did this answer your question?", so a second
+answer changes the first instead of adding to the counts. :class:`CategoryName` holds
+the name of a category (``Article.category``, e.g. ``ORDER``) in one language.
 """
 from __future__ import annotations
 
@@ -73,10 +77,41 @@ class ArticleVersion(db.Model):
     article: Mapped[Article] = relationship(back_populates="versions")
 
 
-class IndexState(db.Model):
-    """One row (id 1): ``token`` is replaced by every FAQ write (see the module docstring)."""
+class IndexChange(db.Model):
+    """One write to the FAQ that the matcher may see: ``slug`` is the article it touched
+    (an article renamed logs both slugs). ``id`` only grows; old rows are pruned (see
+    :func:`faq.service.mark_changed`)."""
 
-    __tablename__ = "faq_index_state"
+    __tablename__ = "faq_index_change"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(String(32))
+    slug: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Vote(db.Model):
+    """One voter's answer about one article. ``voter`` is an opaque id of a browser
+    session (see :func:`faq.service.vote`); ``helpful`` the latest answer."""
+
+    __tablename__ = "faq_vote"
+    __table_args__ = (UniqueConstraint("article_id", "voter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("faq_article.id", ondelete="CASCADE"), index=True)
+    voter: Mapped[str] = mapped_column(String(64))
+    helpful: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CategoryName(db.Model):
+    """The name readers of ``lang`` (BCP 47) see for ``category`` (the key stored on
+    articles, e.g. ``ORDER``)."""
+
+    __tablename__ = "faq_category_name"
+    __table_args__ = (UniqueConstraint("category", "lang"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(60))
+    lang: Mapped[str] = mapped_column(String(35))
+    name: Mapped[str] = mapped_column(String(60))

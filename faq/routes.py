@@ -3,25 +3,34 @@
 then :mod:`faq.service` / :mod:`faq.transfer`."""
 from __future__ import annotations
 
+import secrets
+
 from babel import Locale, UnknownLocaleError
-from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask import (abort, current_app, flash, jsonify, make_response, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import login_required
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from faq import api_bp, bp, service, transfer
+from faq.translate import machine_translate
 from faq.matcher import MAX_QUERY_LENGTH, InvalidLanguage, QueryTooLong, canonical_tag, fallback_chain
-from faq.models import ARTICLE_STATUSES, Article
+from faq.models import ARTICLE_STATUSES, Article, CategoryName
 from helpdesk.errors import error_response
+from helpdesk.i18n import UI_LOCALES, bcp47
 from helpdesk.extensions import csrf, db, limiter
 
 MAX_LIMIT = 20
 TRANSLATOR = "translator"  # app.extensions key of a translation engine: f(text, source_tag, target_tag) -> str | None
+VOTE_SALT = "faq-vote"
+VOTE_TOKEN_MAX_AGE = 24 * 3600  # seconds an answer shown in the widget can be voted on
 
 
 def _translator():
-    """The machine-translation engine, when one is installed (issue 4); else ``None``."""
+    """The FAQ's translator (:func:`faq.translate.query_translator` unless a plugin set
+    another), or ``None``."""
     return current_app.extensions.get(TRANSLATOR)
 
 
@@ -57,6 +66,36 @@ def language_name(lang: str) -> str:
         return lang
 
 
+def _voter() -> str:
+    """This browser session's voter id (made on first use, kept in the signed session)."""
+    if not isinstance(session.get("faq_voter"), str):
+        session["faq_voter"] = secrets.token_hex(16)
+    return session["faq_voter"]
+
+
+def _vote_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=VOTE_SALT)
+
+
+def vote_token(slug: str) -> str:
+    """A signed token naming this browser session's voter and the article ``slug``: the
+    widget, which often has no cookies, sends it back with its vote."""
+    return _vote_serializer().dumps({"voter": _voter(), "slug": slug})
+
+
+def read_vote_token(token: object, slug: str) -> str | None:
+    """The voter id in a valid, unexpired token for ``slug``; ``None`` otherwise."""
+    if not isinstance(token, str) or len(token) > 512 or not token.isascii():
+        return None
+    try:
+        data = _vote_serializer().loads(token, max_age=VOTE_TOKEN_MAX_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("slug") != slug or not isinstance(data.get("voter"), str):
+        return None
+    return data["voter"]
+
+
 @bp.app_context_processor
 def faq_helpers():
     return {"text_direction": text_direction, "language_name": language_name}
@@ -88,7 +127,7 @@ def index(lang: str):
     if q:
         matches = service.suggest(q, lang, limit=MAX_LIMIT, translate=_translator())
         items = [(m.slug, m.lang, m.title) for m in matches]
-        groups = [("", items)] if items else []
+        groups = [("", "", items)] if items else []
     else:
         articles = db.session.scalars(select(Article).where(Article.status == "published")
                                       .options(selectinload(Article.versions)).order_by(Article.category, Article.slug))
@@ -97,7 +136,8 @@ def index(lang: str):
             version = service.best_version(article, lang)
             if version:
                 by_category.setdefault(article.category, []).append((article.slug, version.lang, version.question))
-        groups = list(by_category.items())
+        names = service.category_names(lang)
+        groups = [(category, service.category_label(category, names), items) for category, items in by_category.items()]
     return render_template("faq/index.html", lang=lang, q=q, groups=groups, languages=service.published_languages())
 
 
@@ -107,21 +147,23 @@ def article(lang: str, slug: str):
     lang = _lang_or_404(lang)
     found = _published_or_404(slug)
     version = service.best_version(found, lang) or abort(404)
-    service.count(found, "view")
+    service.count_view(found)
     return render_template("faq/article.html", lang=lang, article=found, version=version,
-                           answer=service.render_answer(version.answer))
+                           answer=service.render_answer(version.answer),
+                           category=service.category_label(found.category, service.category_names(lang)))
 
 
 @bp.post("/<lang>/<slug>/feedback")
 @limiter.limit(lambda: current_app.config["FAQ_FEEDBACK_RATE_LIMIT"])
 def feedback(lang: str, slug: str):
-    """The answer to "did this answer your question?" from the article page (form, CSRF)."""
+    """The answer to "did this answer your question?" from the article page (form, CSRF):
+    one vote per browser session and article, a second answer replaces the first."""
     lang = _lang_or_404(lang)
     found = _published_or_404(slug)
     helpful = request.form.get("helpful")
     if helpful not in ("yes", "no"):
         return error_response(400, "bad_request", _("Answer yes or no."))
-    service.count(found, helpful)
+    service.vote(found, _voter(), helpful == "yes")
     flash(_("Thank you! Glad it helped.") if helpful == "yes" else
           _("Thank you. Write to us in the chat and an agent will help."), "info")
     return redirect(url_for("faq.article", lang=lang, slug=slug))
@@ -154,30 +196,38 @@ def suggest():
 
 @api_bp.get("/articles/<slug>")
 def article_json(slug: str):
-    """``?lang=`` → ``{"slug", "lang", "title", "answer_html", "answer_text", "url"}``: the
-    answer in the nearest language (``answer_html`` sanitised, ``answer_text`` plain text
-    for a chat reply, see :func:`faq.service.answer_text`)."""
+    """``?lang=`` → ``{"slug", "lang", "title", "category", "answer_html", "answer_text",
+    "url", "vote_token"}``: the answer in the nearest language (``answer_html`` sanitised,
+    ``answer_text`` plain text for a chat reply, see :func:`faq.service.answer_text`),
+    the category's name for a reader of ``lang``, and the token to vote with."""
     found = _published_or_404(slug)
     lang = request.args.get("lang") or "en"
     version = service.best_version(found, lang)
     if version is None:
         return error_response(404, "not_found", "This article is not written in that language.")
     return jsonify(slug=found.slug, lang=version.lang, title=version.question,
-                   answer_html=str(service.render_answer(version.answer)), answer_text=service.answer_text(version.answer),
+                   category=service.category_label(found.category, service.category_names(lang)),
+                   vote_token=vote_token(found.slug), answer_html=str(service.render_answer(version.answer)), answer_text=service.answer_text(version.answer),
                    url=url_for("faq.article", lang=version.lang, slug=found.slug))
 
 
 @api_bp.post("/articles/<slug>/feedback")
-@csrf.exempt  # anonymous, from the chat widget (often without cookies): it can only add to counters
+@csrf.exempt  # from the chat widget (often without cookies): the vote token names the voter
 @limiter.limit(lambda: current_app.config["FAQ_FEEDBACK_RATE_LIMIT"])
 def feedback_json(slug: str):
-    """JSON ``{"helpful": true|false}``: a yes counts as a deflection. → ``{"ok": true}``."""
+    """JSON ``{"helpful": true|false, "vote_token": "..."}`` (the token from
+    :func:`article_json`): a yes counts as a deflection; one vote per voter and article,
+    a second answer replaces the first (a replayed request changes nothing).
+    → ``{"ok": true, "changed": bool}``."""
     found = _published_or_404(slug)
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("helpful"), bool):
         return error_response(400, "bad_request", 'Send JSON {"helpful": true} or {"helpful": false}.')
-    service.count(found, "yes" if data["helpful"] else "no")
-    return jsonify(ok=True)
+    voter = read_vote_token(data.get("vote_token"), found.slug)
+    if voter is None:
+        return error_response(400, "invalid_vote_token",
+                              "The vote_token is missing, expired or for another article: open the article again.")
+    return jsonify(ok=True, changed=service.vote(found, voter, data["helpful"]))
 
 
 # --- the agents' editor ----------------------------------------------------------------
@@ -226,7 +276,8 @@ def admin_article(article_id: int):
             lang = canonical_tag(request.args["lang"])
         except InvalidLanguage as exc:
             flash(str(exc), "error")
-            return render_template("faq/admin/article.html", article=found), 400
+            return render_template("faq/admin/article.html", article=found,
+                                   translate_languages=_translate_languages()), 400
         return redirect(url_for("faq.admin_version", article_id=found.id, lang=lang))
     status = 200
     if request.method == "POST":
@@ -239,7 +290,40 @@ def admin_article(article_id: int):
             db.session.rollback()
             flash(str(exc), "error")
             status = 400
-    return render_template("faq/admin/article.html", article=found), status
+    return render_template("faq/admin/article.html", article=found,
+                           translate_languages=_translate_languages()), status
+
+
+@bp.post("/admin/articles/<id:article_id>/translate")
+@login_required
+def admin_translate(article_id: int):
+    """Machine-translate one version (``source``) into the ticked languages (``targets``,
+    plus ``other``: tags separated by spaces or commas) as drafts awaiting review;
+    ``replace_human`` allows replacing versions people wrote."""
+    found = _article_or_404(article_id)
+    targets = request.form.getlist("targets") + (request.form.get("other") or "").replace(",", " ").split()
+    try:
+        report = machine_translate(found, request.form.get("source"), targets,
+                                   replace_human=request.form.get("replace_human") == "on")
+    except service.FaqError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return render_template("faq/admin/article.html", article=_article_or_404(article_id),
+                               translate_languages=_translate_languages()), 400
+    if report.created or report.replaced:
+        flash(_("Machine-translated into %(tags)s: review each before buyers see it.",
+                tags=", ".join(report.created + report.replaced)), "info")
+    if report.kept:
+        flash(_('Not replaced, written by a person: %(tags)s (tick "Replace versions written by people" to '
+                'overwrite them).', tags=", ".join(report.kept)), "info")
+    for tag, note in {**report.unavailable, **report.failed}.items():
+        flash(_("%(tag)s: %(note)s", tag=tag, note=note), "error")
+    return redirect(url_for("faq.admin_article", article_id=article_id))
+
+
+def _translate_languages() -> list[str]:
+    """Languages offered as targets: the FAQ's and the interface's, as BCP 47 tags."""
+    return sorted(set(service.published_languages()) | {canonical_tag(bcp47(code)) for code in UI_LOCALES})
 
 
 @bp.post("/admin/articles/<id:article_id>/status")
@@ -296,6 +380,27 @@ def admin_version_delete(article_id: int, lang: str):
     found = _article_or_404(article_id)
     service.delete_version(found, _lang_or_404(lang))
     return redirect(url_for("faq.admin_article", article_id=found.id))
+
+
+@bp.route("/admin/categories", methods=["GET", "POST"])
+@login_required
+def admin_categories():
+    """Every category of the articles with its names per language; a form names one."""
+    status = 200
+    if request.method == "POST":
+        try:
+            service.set_category_name(request.form.get("category"), request.form.get("lang"), request.form.get("name"))
+            flash(_("Saved."), "info")
+            return redirect(url_for("faq.admin_categories"))
+        except service.FaqError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            status = 400
+    categories = sorted(set(db.session.scalars(select(Article.category).where(Article.category != ""))))
+    names: dict[str, list[CategoryName]] = {}
+    for row in db.session.scalars(select(CategoryName).order_by(CategoryName.category, CategoryName.lang)):
+        names.setdefault(row.category, []).append(row)
+    return render_template("faq/admin/categories.html", categories=categories, names=names), status
 
 
 @bp.get("/admin/export.<fmt>")

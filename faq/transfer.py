@@ -10,6 +10,10 @@ JSON (UTF-8)::
 CSV (UTF-8, a byte-order mark allowed, header row): one row per version, columns
 :data:`CSV_COLUMNS`; ``phrasings`` and ``keywords`` hold one item per line of the cell.
 Rows of the same slug are one article; its category and status come from its first row.
+A text cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``: an answer
+that opens with a Markdown list, say) is exported with a leading apostrophe
+(:func:`helpdesk.csvsafe.safe_cell`), which the import takes off again, so a round trip
+changes nothing.
 
 An import is all or nothing: every article and version is checked first, and a file with
 any problem changes nothing (:class:`ImportRefused` lists each problem with where it is).
@@ -38,6 +42,7 @@ from faq.service import (
     clean_version,
     MAX_CATEGORY,
 )
+from helpdesk.csvsafe import FORMULA_PREFIXES, safe_cell
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 
@@ -153,6 +158,7 @@ def parse_csv(data: bytes) -> list[ArticleData]:
             if None in row:
                 problems.append(f"{where}: more cells than columns.")
                 continue
+            row = {name: _unguarded(value) for name, value in row.items()}
             try:
                 slug = clean_slug(row.get("slug"))
                 article = articles.get(slug) or _article(slug, row.get("category"), row.get("status") or None)
@@ -163,6 +169,14 @@ def parse_csv(data: bytes) -> list[ArticleData]:
     except csv.Error as exc:
         raise ImportRefused([f"The file is not valid CSV: {exc}."]) from None
     return _checked(list(articles.values()), problems)
+
+
+def _unguarded(value: str | None) -> str | None:
+    """A cell as written before :func:`~helpdesk.csvsafe.safe_cell` guarded it (``None``:
+    a row shorter than the header)."""
+    if value is not None and value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
 
 
 def _article(slug: object, category: object, status: object) -> ArticleData:
@@ -224,7 +238,7 @@ def import_articles(articles: list[ArticleData]) -> ImportSummary:
                 _, created = apply_version(article, version)
                 summary.versions_created += created
                 summary.versions_updated += not created
-        mark_changed()
+        mark_changed(*(data.slug for data in articles))
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -250,16 +264,18 @@ def export_json() -> str:
 
 
 def export_csv() -> str:
-    """The whole FAQ as the CSV of the module docstring."""
+    """The whole FAQ as the CSV of the module docstring, every text cell guarded against
+    formula injection."""
     out = io.StringIO(newline="")
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for article in export_rows():
         for version in article["versions"]:
-            writer.writerow({
+            row = {
                 "slug": article["slug"], "category": article["category"], "status": article["status"], **version,
                 "phrasings": "\n".join(version["phrasings"]), "keywords": "\n".join(version["keywords"]),
                 "machine_translated": str(version["machine_translated"]).lower(),
                 "needs_review": str(version["needs_review"]).lower(),
-            })
+            }
+            writer.writerow({name: safe_cell(value) for name, value in row.items()})
     return out.getvalue()

@@ -220,4 +220,7 @@ def create_app(config: dict | None = None) -> Flask:
     from helpdesk.reports import bp as reports_bp
 
     app.register_blueprint(reports_bp)
+    from tickets.translation import init_app as init_ticket_translation
+
+    init_ticket_translation(app)
     return app

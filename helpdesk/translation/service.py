@@ -1,12 +1,19 @@
 """Translating a text: protect, look in the cache, ask the engine, restore.
 
-:func:`translate_text` is what the chat (and later tickets and the FAQ) calls; it never
-holds a database transaction open while the engine works (on SQLite that would hold the
-write lock and stall every chat message for as long as a model loads).
+:func:`translate_text` is what the chat, tickets and the FAQ call; it never holds a
+database transaction open while the engine works (on SQLite that would hold the write
+lock and stall every chat message for as long as a model loads).
+
+For stored texts translated in the background (chat and ticket messages):
+:func:`agent_language` (what an agent reads), :func:`detect` (a text's language, off the
+event loop), :func:`translation_fields` (a translation or the "No translation for pt→en"
+marker) and :func:`store_translation` (kept once per text and language).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
 from dataclasses import dataclass
 
 from flask import current_app
@@ -15,10 +22,14 @@ from sqlalchemy.exc import IntegrityError
 
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.translation.engines import TranslationError, engine_for, translation_code
-from helpdesk.translation.models import TranslationCache
+from helpdesk.models import Agent
+from helpdesk.translation.detect import Detection, detect_language
+from helpdesk.translation.engines import NoTranslation, TranslationError, engine_for, resolve_name, translation_code
+from helpdesk.translation.models import StoredTranslation, TranslationCache
 from helpdesk.translation.protect import protect, restore
 from helpdesk.translation.worker import run_blocking
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -95,3 +106,66 @@ def translate_text(text: str, source: str | None, target: str | None, *, cache_o
     except IntegrityError:  # the same text was translated at the same moment elsewhere
         db.session.rollback()
     return Translation(restore(protected, raw), source, target, engine.name, cached=False)
+
+
+def agent_language(agent: Agent | None) -> str:
+    """The language (BCP 47) ``agent`` reads: their first language, else
+    ``TRANSLATION_AGENT_LANGUAGE`` (also for no agent, an unassigned case)."""
+    if agent is not None and agent.languages:
+        return agent.languages[0]
+    return current_app.config["TRANSLATION_AGENT_LANGUAGE"]
+
+
+def detect(text: str, fallback: str | None) -> Detection:
+    """The language of ``text`` among ``TRANSLATION_DETECT_LANGUAGES`` (``fallback`` when
+    the detector is unsure), run off the event loop (:func:`run_blocking`)."""
+    return run_blocking(functools.partial(detect_language, text, fallback=fallback,
+                                          languages=current_app.config["TRANSLATION_DETECT_LANGUAGES"]))
+
+
+def engine_name() -> str:
+    """The configured engine's name (as stored with a translation or a marker)."""
+    try:
+        return resolve_name(current_app.config["TRANSLATION_ENGINE"])
+    except TranslationError:
+        return str(current_app.config["TRANSLATION_ENGINE"])[:40]
+
+
+def translation_fields(text: str, source: str, target: str) -> dict | None:
+    """What to store for ``text`` translated ``source`` → ``target`` (BCP 47 tags): the
+    :class:`~helpdesk.translation.models.StoredTranslation` columns but ``lang``. Status
+    ``translated`` with the text; ``unavailable`` with the note "No translation for
+    pt→en" when no model has the pair; ``failed`` with a note when the engine failed
+    (logged). ``None`` when the translation is the text itself (an order number, a link):
+    nothing to store. Runs the engine: call it with no transaction open."""
+    fields = {"status": "translated", "note": None, "source_lang": source}
+    try:
+        result = translate_text(text, source, target)
+        if result.text == text:
+            return None
+        fields.update(text=result.text, engine=result.engine)
+    except NoTranslation as exc:
+        fields.update(status="unavailable", text=None, engine=engine_name(), note=str(exc))
+    except TranslationError as exc:
+        log.warning("translation %s→%s failed: %s", source, target, exc)
+        pair = f"{translation_code(source)}→{translation_code(target)}"
+        fields.update(status="failed", text=None, engine=engine_name(), note=f"Translation failed for {pair}")
+    return fields
+
+
+def store_translation(model: type[StoredTranslation], key: dict, fields: dict) -> StoredTranslation | None:
+    """Create or update the ``model`` row named by ``key`` (its original's id and
+    ``lang``, a unique key) with ``fields``; commits. ``None`` when another process stored
+    the same row meanwhile (the unique key refused ours)."""
+    row = db.session.scalar(select(model).filter_by(**key))
+    if row is None:
+        row = model(**key)
+        db.session.add(row)
+    for name, value in fields.items():
+        setattr(row, name, value)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    return row

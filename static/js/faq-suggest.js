@@ -1,8 +1,10 @@
 // FAQ suggestions. One element #faq-suggest configures it (templates/faq/_chat_suggest.html
 // and _suggestions.html):
 //   data-mode="buyer": while the buyer types in #<data-box>, suggest answers (debounced);
-//     a click shows the answer inline with "did this answer your question?" (a yes is a
-//     deflection, counted by the server);
+//     a click shows the answer inline, under its category's name in the reader's language,
+//     with "did this answer your question?" (a yes is a deflection, counted by the server
+//     once per voter: the vote carries the token the article came with, so answering
+//     again changes the vote);
 //   data-mode="agent": suggest answers to the buyer's latest message in #<data-messages>;
 //     "Insert" puts the answer, in the language it matched, into #<data-box>.
 // Titles are shown with textContent; answer_html is sanitised by the server (nh3).
@@ -74,6 +76,7 @@
       fetchJson(articleUrl(r.slug, r.lang)).then(function (a) {
         if (!a) return;
         shown = a;
+        answer.querySelector(".faq-category").textContent = a.category || "";
         answer.querySelector("h3").textContent = a.title;
         answer.querySelector("h3").lang = a.lang;
         const body = answer.querySelector(".faq-answer");
@@ -92,7 +95,7 @@
         const helpful = button.dataset.helpful === "true";
         fetchJson(root.dataset.articleUrl.replace("SLUG", encodeURIComponent(shown.slug)) + "/feedback", {
           method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
-          body: JSON.stringify({ helpful: helpful }),
+          body: JSON.stringify({ helpful: helpful, vote_token: shown.vote_token }),
         });
         question.hidden = true;
         thanks.textContent = helpful ? thanks.dataset.yes : thanks.dataset.no;

@@ -111,11 +111,13 @@ def test_article_json_in_the_nearest_language(client, demo_faq):
         assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
 
 
-def test_feedback_counts_deflections(client, demo_faq, fresh_limits):
+def test_feedback_counts_deflections(app, client, demo_faq, fresh_limits):
     url = "/api/v1/faq/articles/track_order/feedback"
-    assert client.post(url, json={"helpful": True}).get_json() == {"ok": True}
-    assert client.post(url, json={"helpful": False}).status_code == 200
-    for bad in ({"helpful": "yes"}, {}, [], None):
+    token = client.get("/api/v1/faq/articles/track_order?lang=en").get_json()["vote_token"]
+    assert client.post(url, json={"helpful": True, "vote_token": token}).get_json() == {"ok": True, "changed": True}
+    other = app.test_client().get("/api/v1/faq/articles/track_order?lang=en").get_json()["vote_token"]
+    assert client.post(url, json={"helpful": False, "vote_token": other}).status_code == 200
+    for bad in ({"helpful": "yes", "vote_token": token}, {}, [], None, {"helpful": True}):
         assert client.post(url, json=bad).status_code == 400
     article = Article.query.filter_by(slug="track_order").one()
     assert (article.helpful_count, article.not_helpful_count, article.deflection_count) == (1, 1, 1)
@@ -129,3 +131,55 @@ def test_answer_text_is_plain_text_for_chat():
                        "2. Second\n\n- a `code`\n- [https://y.example](https://y.example)\n\n<b>raw</b>") == (
         "Open My account › Orders, then Track.\n1. First our page (https://x.example/a)\n2. Second\n"
         "• a code\n• https://y.example\n<b>raw</b>")
+
+
+def test_an_edit_reanalyses_only_that_article(app, client, demo_faq):
+    first = service.current_index()
+    assert first.analysed_count == 243
+    article = Article.query.filter_by(slug="track_order").one()
+    version = article.version("en")
+    service.save_version(article, service.clean_version({
+        "lang": "en", "question": version.question, "answer": version.answer,
+        "phrasings": list(version.phrasings) + ["where is my llama"]}))
+    second = service.current_index()
+    assert second is not first and second.analysed_count == 9  # track_order's nine languages
+    assert suggest(client, q="where is my llama").get_json()["results"][0]["slug"] == "track_order"
+    for key, item in first.prepared.items():
+        if key[0] == "track_order":
+            assert second.prepared[key] is not item
+        else:
+            assert second.prepared[key] is item  # untouched: the same analysed entry
+    service.delete_article(Article.query.filter_by(slug="get_refund").one())
+    third = service.current_index()
+    assert third.analysed_count == 0 and not any(slug == "get_refund" for slug, _ in third.prepared)
+    assert len(third) == 243 - 9
+
+
+def test_a_renamed_or_unpublished_article_leaves_the_index(app, demo_faq):
+    service.current_index()
+    article = Article.query.filter_by(slug="track_order").one()
+    service.save_article(article, slug="where_is_my_order", category=article.category, status="published")
+    index = service.current_index()
+    assert {slug for slug, _ in index.prepared} >= {"where_is_my_order"}
+    assert "track_order" not in {slug for slug, _ in index.prepared} and index.analysed_count == 9
+    service.set_status(article, "draft")
+    assert "where_is_my_order" not in {slug for slug, _ in service.current_index().prepared}
+
+
+def test_a_log_pruned_past_the_index_or_rows_written_directly_rebuild_it(app, demo_faq):
+    from sqlalchemy import delete
+
+    from faq.models import ArticleVersion, IndexChange
+    from helpdesk.extensions import db
+
+    service.current_index()
+    article = Article.query.filter_by(slug="track_order").one()
+    service.set_status(article, "draft")
+    db.session.execute(delete(IndexChange).where(IndexChange.id < db.session.scalar(
+        db.select(db.func.max(IndexChange.id)))))
+    db.session.commit()
+    assert service.current_index().analysed_count == 243 - 9  # the entry it had seen is gone: whole rebuild
+    db.session.execute(delete(ArticleVersion).where(ArticleVersion.article_id == Article.query.filter_by(
+        slug="get_refund").one().id))
+    db.session.commit()
+    assert service.current_index().analysed_count == 243 - 18  # behind the service's back: whole rebuild

@@ -30,6 +30,7 @@ def test_buyer_sees_the_answer_while_typing_and_agent_inserts_it(browser, app, s
         expect(suggestions.first).to_have_text("Where is my order?")
         suggestions.first.click()
         expect(buyer.locator("#faq-suggest .faq-answer")).to_contain_text("tracking number")
+        expect(buyer.locator("#faq-suggest .faq-category")).to_have_text("Orders")  # the category's name
         buyer.get_by_role("button", name="Yes").click()
         expect(buyer.locator(".faq-suggest-thanks")).to_have_text("Glad it helped!")
         assert buyer.locator("#messages li").count() == 0  # nothing was sent

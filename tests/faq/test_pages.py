@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from faq import service
 from faq.models import Article
 from helpdesk.extensions import db
@@ -98,3 +100,30 @@ def test_editor_refuses_bad_input_with_a_message(client, signed_in):
     assert response.status_code == 400 and article.versions == []
     assert client.get(f"/faq/admin/articles/{article.id}/versions/xx-!!").status_code == 404
     assert client.get("/faq/admin/articles/999999999").status_code == 404
+
+
+def test_category_names_in_the_readers_language_with_fallback(client, app, demo_faq, signed_in):
+    assert "<h2 class=\"faq-category\" dir=\"auto\">Bestellungen</h2>" in client.get("/faq/de/").get_data(as_text=True)
+    assert "注文" in client.get("/faq/ja/track_order").get_data(as_text=True)
+    assert client.get("/api/v1/faq/articles/track_order?lang=zh-Hant-TW").get_json()["category"] == "訂單"
+    assert client.get("/api/v1/faq/articles/track_order?lang=pt-BR").get_json()["category"] == "Encomendas"
+    assert client.get("/api/v1/faq/articles/track_order?lang=sw").get_json()["category"] == "Orders"  # English
+    response = client.post("/faq/admin/categories", data={"category": "ORDER", "lang": "en", "name": ""})
+    assert response.status_code == 302
+    assert client.get("/api/v1/faq/articles/track_order?lang=sw").get_json()["category"] == "Order"  # the key
+    client.post("/faq/admin/categories", data={"category": "ORDER", "lang": "pt-BR", "name": "Pedidos"})
+    assert client.get("/api/v1/faq/articles/track_order?lang=pt-BR").get_json()["category"] == "Pedidos"
+    page = client.get("/faq/admin/categories").get_data(as_text=True)
+    assert "Pedidos" in page and "SHIPPING_ADDRESS" in page
+
+
+@pytest.mark.parametrize("form, message", [
+    ({"category": "ORDER", "lang": "xx-!!", "name": "N"}, "is not a language tag"),
+    ({"category": "", "lang": "de", "name": "N"}, "The category must not be empty."),
+    ({"category": "ORDER", "lang": "de", "name": "N" * 61}, "at most 60"),
+    ({"category": "ORDER", "lang": "de", "name": "a\x00b"}, "control characters"),
+])
+def test_bad_category_names_are_refused(client, demo_faq, signed_in, form, message):
+    response = client.post("/faq/admin/categories", data=form)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert client.get("/api/v1/faq/articles/track_order?lang=de").get_json()["category"] == "Bestellungen"

@@ -1,6 +1,7 @@
 """Import and export: round trips in JSON and CSV, and bad files that change nothing."""
 from __future__ import annotations
 
+import csv
 import io
 import json
 
@@ -103,3 +104,45 @@ def test_cli_import_and_export(app, tmp_path):
     assert runner.invoke(args=["faq", "export", "--format", "csv"]).output.startswith("slug,category,status,lang")
     result = runner.invoke(args=["faq", "suggest", "wher is my pakage"])
     assert result.exit_code == 0 and "track_order" in result.output.splitlines()[0]
+
+
+FORMULAS = {"slug": "formula_cells", "category": "=HYPERLINK(\"http://evil.example\")", "status": "published",
+            "versions": [{"lang": "en", "question": "@SUM(A1:A2) why?", "phrasings": ["+1 for a refund", "plain"],
+                          "keywords": ["-2+3"], "answer": "- first step\n- second step"}]}
+
+
+def test_csv_export_guards_formula_cells_and_the_import_takes_the_guard_off(app):
+    transfer.import_articles(transfer.parse_json(json.dumps({"articles": [FORMULAS]}).encode()))
+    exported = transfer.export_json()
+    rows = list(csv.DictReader(io.StringIO(transfer.export_csv(), newline="")))
+    assert [(r["category"], r["question"], r["phrasings"], r["keywords"], r["answer"]) for r in rows] == [
+        ("'=HYPERLINK(\"http://evil.example\")", "'@SUM(A1:A2) why?", "'+1 for a refund\nplain", "'-2+3",
+         "'- first step\n- second step")]
+    assert rows[0]["slug"] == "formula_cells" and rows[0]["machine_translated"] == "false"
+    transfer.import_articles(transfer.parse(transfer.export_csv().encode(), "faq.csv"))
+    assert transfer.export_json() == exported
+    version = db.session.scalar(select(ArticleVersion))
+    assert version.answer == "- first step\n- second step" and version.keywords == ["-2+3"]
+
+
+def test_a_quote_that_guards_nothing_is_kept_on_import(app):
+    body = "slug,lang,question,answer\nquoted,en,'quoted' question?,'Tis the answer\n".encode()
+    transfer.import_articles(transfer.parse(body, "faq.csv"))
+    version = db.session.scalar(select(ArticleVersion))
+    assert (version.question, version.answer) == ("'quoted' question?", "'Tis the answer")
+
+
+@pytest.mark.parametrize("name, body, message", [
+    ("faq.csv", "slug,lang,question,answer\ngift_wrap,en,Größe?,A\n".encode("utf-16"), "not UTF-8"),
+    ("faq.csv", "slug,lang,question,answer\ngift_wrap,en,Größe?,A\n".encode("latin-1"), "not UTF-8 text (byte 41"),
+    ("faq.csv", b"slug;lang;question;answer\ngift_wrap;en;Q?;A\n", "The CSV has no column slug, lang, question, answer"),
+    ("faq.csv", b"slug,lang,question,answer\n" + b"gift_wrap,en,Q?,A\n" * 500_000, "larger than 8 MiB"),
+    ("faq.json", b" " * (transfer.MAX_IMPORT_BYTES + 1), "larger than 8 MiB"),
+])
+def test_files_in_the_wrong_encoding_layout_or_size_are_refused(client, signed_in, name, body, message):
+    transfer.import_articles(transfer.parse_json(json.dumps({"articles": [{**VALID, "slug": "existing"}]}).encode()))
+    before = transfer.export_json()
+    response = upload(client, name, body)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert transfer.export_json() == before
