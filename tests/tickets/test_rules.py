@@ -96,11 +96,11 @@ def test_partial_refunds_sum_to_exactly_the_total_and_one_cent_more_is_refused()
                                include_shipping=True)
     assert second.amount == Decimal("24.88")
     assert first.amount + second.amount == o.total
-    with pytest.raises(rules.RefundExceedsOrderTotal, match="At most 0.00 EUR"):
+    with pytest.raises(rules.RefundExceedsOrderTotal, match="At most €0.00 can still be refunded"):
         rules.plan_refund(o, Refunded(total=o.total, units={1: 3}, shipping=Decimal("4.90")), kind="amount", amount="0.01")
     almost = Refunded(total=Decimal("34.86"))
     assert rules.plan_refund(o, almost, kind="amount", amount="0.01").amount == Decimal("0.01")
-    with pytest.raises(rules.RefundExceedsOrderTotal, match="At most 0.01 EUR"):
+    with pytest.raises(rules.RefundExceedsOrderTotal, match="At most €0.01 can still be refunded"):
         rules.plan_refund(o, almost, kind="amount", amount="0.02")
 
 

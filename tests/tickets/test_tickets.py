@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from chat.service import start_conversation
 from helpdesk.extensions import db
+from tests.tickets.conftest import identify
 from tickets import events, rules, service
 from tickets.cli import create_token, set_carrier_rule, set_policy
 from tickets.models import Ticket, TicketEvent, TimelineIsAppendOnly
@@ -210,18 +211,6 @@ def test_statuses_request_info_hold_solve_reopen_close(make_order, agent):
 
 
 # ---------------------------------------------------------------- HTTP: buyer pages
-
-def identify(client, number="#1001", email="ana@example.pt"):
-    client.application.config["WTF_CSRF_ENABLED"] = False
-    return client.post("/help/", data={"order_number": number, "email": email})
-
-
-@pytest.fixture
-def no_csrf(app):
-    app.config["WTF_CSRF_ENABLED"] = False
-    yield
-    app.config["WTF_CSRF_ENABLED"] = True
-
 
 def test_a_buyer_opens_a_return_on_their_own_order_only(client, make_order, no_csrf):
     mine = make_order("1001", delivered_at=RECENT)
