@@ -142,7 +142,7 @@ def test_shopify_422_leaves_a_visible_refund_failed_and_nothing_recorded(market,
         service.execute_refund(refund, agent)
     db.session.expire_all()
     assert (refund.state, refund.outcome_unknown, ticket.refund_state) == ("failed", False, "failed")
-    assert "greater than the 5.00 left to refund" in refund.error
+    assert refund.error.startswith("Shopify refused the refund: ") and "greater than the 5.00 left to refund" in refund.error
     assert refunds_in_db(order) == []
     assert [e.kind for e in ticket.events][-2:] == ["refund_started", "refund_failed"]
     login()
@@ -179,6 +179,10 @@ def test_a_timeout_leaves_refund_failed_and_the_retry_finds_the_refund_the_marke
     finally:
         hold.set()
     assert (refund.state, refund.outcome_unknown) == ("failed", True)
+    assert refund.error == ("Shopify did not answer in time, so the refund may or may not have been made. Retry it: "
+                            "the order is checked on Shopify first, so it is never refunded twice.")
+    detail = ticket.events[-1].payload["detail"]  # the connector's own words stay in the timeline's detail
+    assert detail.startswith(f"shopify did not answer in time at {sandbox.url}/admin/api/")
     assert refunds_in_db(order) == []
     # The marketplace went on and made the refund after all (the held request finishes).
     sandbox.faults["refund_hold"] = None
@@ -457,3 +461,24 @@ def test_a_stuck_refund_stays_executing_while_the_marketplace_is_unreachable(mar
     assert refund.state == "executing"
     result = app.test_cli_runner().invoke(args=["tickets", "refunds-recover"])
     assert result.exit_code == 0 and result.output.strip() == "0 made, 0 failed, 0 left (marketplace not reachable)."
+
+
+def test_an_unreachable_marketplace_is_told_in_a_sentence_with_the_raw_error_in_the_detail(market, agent, client,
+                                                                                           login):
+    _, store, order = market("shopify", order_record("4017", lines=LINES))
+    ticket = open_refund_ticket(order, agent)
+    refund = service.request_refund(ticket, agent, kind="amount", amount="10.00")
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        store.base_url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    db.session.commit()
+    with pytest.raises(service.RefundFailed) as failed:
+        service.execute_refund(refund, agent)
+    assert str(failed.value) == "Shopify could not be reached; nothing was refunded. Try again in a few minutes."
+    assert (refund.state, refund.outcome_unknown) == ("failed", False)
+    assert ticket.events[-1].payload["detail"].startswith(f"Cannot reach shopify at {store.base_url}/admin/api/")
+    login()
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    headline = page[page.index('id="refund-failed"'):]
+    assert headline[:headline.index("</p>")].endswith("Shopify could not be reached; nothing was refunded. "
+                                                      "Try again in a few minutes.")
