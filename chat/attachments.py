@@ -11,8 +11,7 @@ from chat.models import Attachment, Conversation
 from chat.service import ChatError
 from helpdesk.extensions import db
 from helpdesk.models import Agent
-from helpdesk.storage import storage
-from helpdesk.uploads import LinkSigner, clean_filename, sniff
+from helpdesk.uploads import LinkSigner, store_upload
 
 MAX_PER_MESSAGE = 5
 LINKS = LinkSigner("chat-attachment")
@@ -29,11 +28,8 @@ def accept_upload(conversation: Conversation, *, data: bytes, filename: object, 
     Raises:
         helpdesk.uploads.UploadRefused: empty, too large or not an image or PDF.
     """
-    content_type = sniff(data, current_app.config["CHAT_ATTACHMENT_MAX_BYTES"])
-    stored = storage().save(data)
     attachment = Attachment(conversation_id=conversation.id, uploader=uploader, agent=agent,
-                            filename=clean_filename(filename), content_type=content_type, size=stored.size,
-                            sha256=stored.sha256, storage_key=stored.key)
+                            **store_upload(data, filename, current_app.config["CHAT_ATTACHMENT_MAX_BYTES"]))
     db.session.add(attachment)
     db.session.commit()
     return attachment

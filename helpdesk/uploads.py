@@ -9,10 +9,15 @@
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 import filetype
 from flask import Response, current_app, send_file
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
 
+from helpdesk.dbtypes import UTCDateTime, new_public_id, utcnow
 from helpdesk.storage import storage
 from helpdesk.text import has_control_characters
 
@@ -75,6 +80,37 @@ def sniff(data: bytes, limit: int) -> str:
     if kind is None or kind.mime not in ALLOWED_TYPES:
         raise UnsupportedType("Only images (PNG, JPEG, GIF, WebP) and PDF files can be sent.")
     return kind.mime
+
+
+class StoredFile:
+    """Columns of an uploaded file (a model mixin): ``public_id`` for links, who uploaded
+    it (``uploader``: ``buyer`` or ``agent``, ``agent_id``), the cleaned ``filename``,
+    the ``content_type`` found in its bytes, ``size`` in bytes, the hex ``sha256`` of the
+    bytes kept in :mod:`helpdesk.storage` under ``storage_key`` (outside the web root)."""
+
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    uploader: Mapped[str] = mapped_column(String(10))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def store_upload(data: bytes, filename: object, limit: int) -> dict:
+    """Check an uploaded file (:func:`sniff`) and keep it in storage; returns the
+    :class:`StoredFile` columns it fills (``filename``, ``content_type``, ``size``,
+    ``sha256``, ``storage_key``).
+
+    Raises:
+        EmptyFile, FileTooLarge, UnsupportedType: as named (nothing is stored).
+    """
+    content_type = sniff(data, limit)
+    stored = storage().save(data)
+    return {"filename": clean_filename(filename), "content_type": content_type, "size": stored.size,
+            "sha256": stored.sha256, "storage_key": stored.key}
 
 
 def download_name(filename: str, content_type: str) -> str:

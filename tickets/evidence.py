@@ -13,8 +13,7 @@ from sqlalchemy import select
 
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.storage import storage
-from helpdesk.uploads import LinkSigner, UploadRefused, clean_filename, sniff
+from helpdesk.uploads import LinkSigner, UploadRefused, store_upload
 from tickets import rules
 from tickets.models import Ticket, TicketAttachment
 from tickets.service import Actor, InvalidTicket, commit_and_emit, record
@@ -56,17 +55,15 @@ def add_evidence(ticket: Ticket, actor: Actor, *, data: bytes, filename: object,
     if len(ticket.attachments) >= MAX_PER_TICKET:
         raise InvalidTicket(f"A request holds at most {MAX_PER_TICKET} files.")
     try:
-        content_type = sniff(data, current_app.config["TICKET_EVIDENCE_MAX_BYTES"])
+        stored = store_upload(data, filename, current_app.config["TICKET_EVIDENCE_MAX_BYTES"])
     except UploadRefused as exc:
         raise EvidenceRefused(exc) from None
-    stored = storage().save(data)
     attachment = TicketAttachment(ticket=ticket, uploader="buyer" if actor.kind == "buyer" else "agent",
-                                  agent=actor.agent, filename=clean_filename(filename), content_type=content_type,
-                                  size=stored.size, sha256=stored.sha256, storage_key=stored.key, created_at=now)
+                                  agent=actor.agent, created_at=now, **stored)
     db.session.add(attachment)
     db.session.flush()
-    facts = {"attachment": attachment.public_id, "name": attachment.filename, "content_type": content_type,
-             "size": stored.size}
+    facts = {"attachment": attachment.public_id, "name": attachment.filename, "content_type": attachment.content_type,
+             "size": attachment.size}
     record(ticket, actor, "evidence_added", facts, internal=actor.kind != "buyer", now=now)
     if ticket.dispute is not None:
         ticket.dispute.evidence = [*ticket.dispute.evidence, {"kind": "attachment", **facts}]

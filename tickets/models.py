@@ -15,11 +15,12 @@ from decimal import Decimal
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from chat.models import Conversation, new_public_id
+from chat.models import Conversation
 from helpdesk.dbtypes import UTCDateTime, utcnow
 from helpdesk.extensions import db
 from helpdesk.models import Agent, Customer, Order, OrderLine, Refund, Store, Team
 from helpdesk.money import Amount
+from helpdesk.uploads import StoredFile
 
 TICKET_TYPES = (
     "return", "refund", "exchange", "warranty", "logistics_claim", "order_change", "payment_dispute", "question",
@@ -266,26 +267,15 @@ class PaymentDispute(db.Model):
     ticket: Mapped[Ticket] = relationship(back_populates="dispute")
 
 
-class TicketAttachment(db.Model):
+class TicketAttachment(StoredFile, db.Model):
     """An evidence file on a ticket (a photo of damage, a proof of delivery, a PDF),
-    uploaded by an agent or by the buyer; type checked by its content
-    (:mod:`helpdesk.uploads`). The bytes live in the attachment storage under
-    ``storage_key``, outside the web root; ``sha256`` is their hex digest, ``size`` is
-    in bytes. ``uploader`` is ``agent`` or ``buyer``."""
+    uploaded by an agent or by the buyer (``uploader``); the stored file's columns are
+    :class:`helpdesk.uploads.StoredFile`'s."""
 
     __tablename__ = "ticket_attachment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    uploader: Mapped[str] = mapped_column(String(10))
-    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"))
-    filename: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="attachments")
     agent: Mapped[Agent | None] = relationship()
