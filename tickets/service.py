@@ -922,9 +922,10 @@ def execute_refund(refund: TicketRefund, actor: Actor, *, connector=None, now: d
        refunds).
     3. Success: the marketplace's refund is stored through the sync path
        (:func:`helpdesk.marketplace.sync.apply_refund`), linked, ``succeeded``;
-       :data:`~tickets.events.ticket_refunded` is sent. Failure: ``failed`` with the
-       marketplace's message (``outcome_unknown`` after a timeout or 5xx); nothing else
-       is recorded; :data:`~tickets.events.ticket_refund_failed` is sent.
+       :data:`~tickets.events.ticket_refunded` is sent. Failure: ``failed`` with a
+       sentence for the agent (:func:`marketplace_sentence`; the raw error in the
+       timeline's ``detail`` and the log; ``outcome_unknown`` after a timeout or 5xx);
+       nothing else is recorded; :data:`~tickets.events.ticket_refund_failed` is sent.
 
     Retrying a refund whose outcome was unknown first re-reads the order from the
     marketplace: a refund that did happen is linked instead of being made twice.
@@ -1086,7 +1087,7 @@ class Recovery:
     unreachable: list[int]
 
 
-def recover_stuck_refunds(now: datetime | None = None, *, connector_for=make_connector) -> Recovery:
+def recover_stuck_refunds(now: datetime | None = None) -> Recovery:
     """Settle refunds left ``executing`` by a process that died mid-call: started more
     than :data:`STUCK_REFUND_AFTER` before ``now`` (aware UTC). For each, the order is
     re-read from its marketplace (:func:`_found_on_marketplace`): a matching refund there
@@ -1101,7 +1102,6 @@ def recover_stuck_refunds(now: datetime | None = None, *, connector_for=make_con
 
     Args:
         now: the current instant (aware UTC), injected for tests and the scheduler.
-        connector_for: ``store -> connector`` (default: the store's configured connector).
     """
     now = now or utcnow()
     cutoff = now - STUCK_REFUND_AFTER
@@ -1122,8 +1122,7 @@ def recover_stuck_refunds(now: datetime | None = None, *, connector_for=make_con
         refund = db.session.get(TicketRefund, refund_id, populate_existing=True)
         store = refund.ticket.store
         try:
-            connector = connector_for(store)
-            found = _found_on_marketplace(refund, connector, actor, now)
+            found = _found_on_marketplace(refund, make_connector(store), actor, now)
         except (MarketplaceError, RefundFailed) as exc:
             log.warning("stuck refund not settled", extra={"ticket_refund": refund_id, "detail": str(exc)[:2000]})
             done.unreachable.append(refund_id)
