@@ -15,7 +15,7 @@ Endpoints (JSON bodies):
   "lines"?: [{"order_line_id", "quantity"}], "reason_code"?, "priority"?, "channel"?,
   "language"?, "tags"?, "requested_amount"?: "12.50", "replacement"?, "claim"?,
   "dispute"?, "override_policy"?, "override_reason"?}`` → 201 ticket
-* ``GET /tickets/<id>`` → ticket with its timeline and refunds
+* ``GET /tickets/<id>`` → ticket with its timeline, refunds and evidence files
 * ``PATCH /tickets/<id>`` ``{"priority"?, "tags"?, "reason_code"?}``
 * ``POST /tickets/<id>/messages`` ``{"body", "internal"?}``
 * ``POST /tickets/<id>/status`` ``{"status", "resolution"?, "message"?}``
@@ -46,7 +46,7 @@ from helpdesk.dbtypes import utcnow
 from helpdesk.errors import error_response
 from helpdesk.extensions import csrf, db
 from helpdesk.models import Order
-from tickets import api_bp, macros, rules, service
+from tickets import api_bp, evidence, macros, rules, service
 from tickets.models import STATUSES, TICKET_TYPES, ApiToken, Ticket, TicketRefund
 from tickets.service import Actor, InvalidTicket
 
@@ -195,7 +195,8 @@ def refund_json(refund: TicketRefund) -> dict:
 
 
 def ticket_json(ticket: Ticket, *, full: bool = False) -> dict:
-    """A ticket for JSON; ``full`` adds lines, timeline, refunds, claim and dispute."""
+    """A ticket for JSON; ``full`` adds lines, timeline, refunds, evidence files (with
+    signed links), claim and dispute."""
     data = {
         "id": ticket.id, "type": ticket.type, "status": ticket.status, "priority": ticket.priority,
         "channel": ticket.channel, "subject": ticket.subject, "reason_code": ticket.reason_code,
@@ -219,6 +220,8 @@ def ticket_json(ticket: Ticket, *, full: bool = False) -> dict:
         data["events"] = [{"id": e.id, "at": e.created_at.isoformat(), "actor": e.actor, "agent_id": e.agent_id,
                            "kind": e.kind, "internal": e.internal, "payload": e.payload} for e in ticket.events]
         data["refunds"] = [refund_json(r) for r in ticket.refunds]
+        data["attachments"] = [{"id": a.public_id, "name": a.filename, "content_type": a.content_type, "size": a.size,
+                                "uploader": a.uploader, "url": evidence.evidence_url(a)} for a in ticket.attachments]
         if ticket.claim:
             c = ticket.claim
             data["claim"] = {"kind": c.kind, "carrier": c.carrier, "tracking_number": c.tracking_number,

@@ -132,6 +132,11 @@ def test_a_disputes_gathered_evidence_lists_its_files(client, login, make_order,
     assert [item["kind"] for item in evidence] == ["shipment", "attachment"]
     assert evidence[1] == {"kind": "attachment", "attachment": ticket.attachments[0].public_id,
                            "name": "signed-delivery.pdf", "content_type": "application/pdf", "size": len(PDF)}
+    shown = client.get(f"/api/v1/tickets/{ticket.id}").json
+    assert [(a["name"], a["uploader"], a["size"]) for a in shown["attachments"]] == [("signed-delivery.pdf", "agent",
+                                                                                      len(PDF))]
+    assert client.get(shown["attachments"][0]["url"]).data == PDF
+    assert shown["dispute"]["evidence"][1]["attachment"] == shown["attachments"][0]["id"]
     page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
     dispute_list = page[page.index('id="dispute-evidence"'):]
     dispute_list = dispute_list[:dispute_list.index("</ul>")]
