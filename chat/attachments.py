@@ -1,55 +1,20 @@
-"""Chat attachments: images (PNG, JPEG, GIF, WebP) and PDF, with the type decided by the
-file's content (its magic bytes, via the ``filetype`` library), never by its name or the
-browser's claimed type. SVG and HTML are refused: a browser could run script in them.
-
-Files are kept by :mod:`helpdesk.storage` outside the web root and reached only through
-:func:`download_url`, a signed link naming one attachment.
+"""Chat attachments: images and PDF, checked by :mod:`helpdesk.uploads` (type from the
+content, size cap, safe names), kept by :mod:`helpdesk.storage` outside the web root and
+reached only through :func:`download_url`, a signed link naming one attachment.
 """
 from __future__ import annotations
 
-import filetype
 from flask import current_app, url_for
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from chat.models import Attachment, Conversation
 from chat.service import ChatError
 from helpdesk.extensions import db
 from helpdesk.models import Agent
-from helpdesk.storage import storage
-from helpdesk.text import has_control_characters
+from helpdesk.uploads import LinkSigner, store_upload
 
-ALLOWED_TYPES = {
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/gif": "gif",
-    "image/webp": "webp",
-    "application/pdf": "pdf",
-}
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 MAX_PER_MESSAGE = 5
-LINK_MAX_AGE = 7 * 24 * 3600  # seconds; a client fetching history again gets fresh links
-SALT = "chat-attachment"
-
-
-class UnsupportedType(ChatError):
-    code = "unsupported_type"
-
-
-class FileTooLarge(ChatError):
-    code = "file_too_large"
-
-
-class EmptyFile(ChatError):
-    code = "empty_file"
-
-
-def clean_filename(name: object) -> str:
-    """A display name for an uploaded file: its last path part, control characters and
-    surrounding spaces removed, at most 255 characters (keeps CJK, RTL and emoji)."""
-    text = str(name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
-    text = "".join(c for c in text if not has_control_characters(c))[:255]
-    return text or "attachment"
+LINKS = LinkSigner("chat-attachment")
 
 
 def accept_upload(conversation: Conversation, *, data: bytes, filename: object, uploader: str,
@@ -61,33 +26,13 @@ def accept_upload(conversation: Conversation, *, data: bytes, filename: object, 
         uploader: ``"buyer"`` or ``"agent"``.
 
     Raises:
-        EmptyFile, FileTooLarge, UnsupportedType: as named, with a message for people.
+        helpdesk.uploads.UploadRefused: empty, too large or not an image or PDF.
     """
-    limit = current_app.config["CHAT_ATTACHMENT_MAX_BYTES"]
-    if not data:
-        raise EmptyFile("The file is empty.")
-    if len(data) > limit:
-        raise FileTooLarge(f"The file is larger than {limit / 1024 / 1024:.0f} MB.")
-    kind = filetype.guess(data)
-    if kind is None or kind.mime not in ALLOWED_TYPES:
-        raise UnsupportedType("Only images (PNG, JPEG, GIF, WebP) and PDF files can be sent.")
-    stored = storage().save(data)
     attachment = Attachment(conversation_id=conversation.id, uploader=uploader, agent=agent,
-                            filename=clean_filename(filename), content_type=kind.mime, size=stored.size,
-                            sha256=stored.sha256, storage_key=stored.key)
+                            **store_upload(data, filename, current_app.config["CHAT_ATTACHMENT_MAX_BYTES"]))
     db.session.add(attachment)
     db.session.commit()
     return attachment
-
-
-def download_name(attachment: Attachment) -> str:
-    """The file name to save as: the uploaded name with the extension of the type found in
-    the content (``magic.html`` holding a PNG downloads as ``magic.html.png``)."""
-    extension = ALLOWED_TYPES[attachment.content_type]
-    name = attachment.filename
-    if name.lower().endswith("." + extension) or (extension == "jpg" and name.lower().endswith(".jpeg")):
-        return name
-    return f"{name}.{extension}"
 
 
 def pending_attachments(conversation: Conversation, ids: object, uploader: str) -> list[Attachment]:
@@ -110,24 +55,17 @@ def pending_attachments(conversation: Conversation, ids: object, uploader: str) 
     return sorted(found, key=lambda a: ids.index(a.public_id))
 
 
-def _signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
-
-
 def download_url(attachment: Attachment) -> str:
-    """A link to the file, signed for this attachment, valid :data:`LINK_MAX_AGE` seconds.
-    Only the conversation's participants receive it (in message payloads)."""
-    return url_for("chat.attachment", public_id=attachment.public_id, s=_signer().dumps(attachment.public_id))
+    """A link to the file, signed for this attachment, valid
+    :data:`helpdesk.uploads.LINK_MAX_AGE` seconds. Only the conversation's participants
+    receive it (in message payloads)."""
+    return url_for("chat.attachment", public_id=attachment.public_id, s=LINKS.sign(attachment.public_id))
 
 
 def attachment_for_link(public_id: str, signature: object) -> Attachment | None:
-    """The attachment a signed link names, or ``None`` (bad, expired or foreign signature)."""
-    if not isinstance(signature, str) or len(signature) > 300:
-        return None
-    try:
-        if _signer().loads(signature, max_age=LINK_MAX_AGE) != public_id:
-            return None
-    except BadSignature:
+    """The sent attachment a signed link names, or ``None`` (bad, expired or foreign
+    signature)."""
+    if not LINKS.valid(public_id, signature):
         return None
     return db.session.scalar(select(Attachment).where(Attachment.public_id == public_id,
                                                       Attachment.message_id.is_not(None)))

@@ -7,24 +7,19 @@ never stores a second copy.
 """
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.dbtypes import UTCDateTime, utcnow
+from helpdesk.dbtypes import UTCDateTime, new_public_id, utcnow
 from helpdesk.extensions import db
 from helpdesk.models import Agent, Customer, Order, Store
 from helpdesk.translation.models import StoredTranslation
+from helpdesk.uploads import StoredFile
 
 CONVERSATION_STATUSES = ("open", "closed")
 SENDERS = ("buyer", "agent", "system")
-
-
-def new_public_id() -> str:
-    """An unguessable id for links and the widget (128 bits, URL-safe)."""
-    return secrets.token_urlsafe(16)
 
 
 class Conversation(db.Model):
@@ -101,7 +96,7 @@ class MessageTranslation(StoredTranslation, db.Model):
     message: Mapped[Message] = relationship(back_populates="translations")
 
 
-class Attachment(db.Model):
+class Attachment(StoredFile, db.Model):
     """A file sent in a conversation (an image or a PDF, type checked by its content).
 
     Uploaded first (``message_id`` empty), then attached to the message that sends it.
@@ -112,17 +107,8 @@ class Attachment(db.Model):
     __tablename__ = "attachment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id"), index=True)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"), index=True)
-    uploader: Mapped[str] = mapped_column(String(10))
-    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"))
-    filename: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     message: Mapped[Message | None] = relationship(back_populates="attachments")
     agent: Mapped[Agent | None] = relationship()

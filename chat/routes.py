@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
-from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -15,7 +15,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 from wtforms import ValidationError
 
 from chat import bp, service
-from chat.attachments import INLINE_TYPES, accept_upload, attachment_for_link, attachment_payload, download_name
+from chat.attachments import accept_upload, attachment_for_link, attachment_payload
 from chat.identity import IdentityRejected, verify_buyer
 from chat.macros import render_canned
 from chat.models import CannedReply, Conversation
@@ -26,8 +26,8 @@ from helpdesk.errors import error_response
 from helpdesk.extensions import CONTENT_SECURITY_POLICY, csrf, db, limiter, talisman
 from helpdesk.mail import MailError, send_text
 from helpdesk.models import Agent, Order
-from helpdesk.storage import storage
 from helpdesk.text import has_control_characters
+from helpdesk.uploads import UploadRefused, send_upload
 from helpdesk.validation import InvalidInput, clean_email
 
 INBOX_TABS = ("unassigned", "mine", "all", "closed")
@@ -230,9 +230,8 @@ def upload(public_id: str):
     try:
         attachment = accept_upload(found, data=data, filename=file.filename, uploader=uploader,
                                    agent=current_user if uploader == "agent" else None)
-    except service.ChatError as exc:
-        status = {"file_too_large": 413, "unsupported_type": 415}.get(exc.code, 400)
-        return error_response(status, exc.code, str(exc))
+    except UploadRefused as exc:
+        return error_response(exc.status, exc.code, str(exc))
     return jsonify(attachment=attachment_payload(attachment, with_url=False)), 201
 
 
@@ -241,12 +240,7 @@ def upload(public_id: str):
 def attachment(public_id: str):
     """A sent attachment, for whoever holds its signed link (``?s=...``): images inline,
     PDFs as a download; never sniffed (``nosniff``), sandboxed, private to caches."""
-    found = attachment_for_link(public_id, request.args.get("s")) if len(public_id) <= 32 else None
+    found = attachment_for_link(public_id, request.args.get("s"))
     if found is None:
         abort(404)
-    path = storage().path(found.storage_key)
-    response = send_file(path, mimetype=found.content_type, download_name=download_name(found),
-                         as_attachment=found.content_type not in INLINE_TYPES, max_age=3600, conditional=True)
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return send_upload(found.storage_key, content_type=found.content_type, filename=found.filename)

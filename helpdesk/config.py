@@ -104,6 +104,8 @@ def from_environment(instance_path: str, environ: dict[str, str] | None = None) 
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
         # Chat attachments (images, PDF): bytes per file, and where they are kept (never under static/).
         "CHAT_ATTACHMENT_MAX_BYTES": int(env.get("CHAT_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
+        # Ticket evidence (photos of damage, proofs of delivery, PDFs): bytes per file.
+        "TICKET_EVIDENCE_MAX_BYTES": int(env.get("TICKET_EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024))),
         "ATTACHMENT_DIR": env.get("ATTACHMENT_DIR") or str(Path(instance_path) / "attachments"),
         # How many proxies in front set X-Forwarded-For/-Proto/-Host (0: none, trust no such header).
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),

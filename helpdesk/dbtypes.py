@@ -1,6 +1,7 @@
 """Column types shared by the models."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime
@@ -10,6 +11,11 @@ from sqlalchemy.types import TypeDecorator
 def utcnow() -> datetime:
     """The current instant as an aware UTC datetime (never ``datetime.utcnow()``)."""
     return datetime.now(timezone.utc)
+
+
+def new_public_id() -> str:
+    """An unguessable id for links and the widget (128 bits, URL-safe)."""
+    return secrets.token_urlsafe(16)
 
 
 class UTCDateTime(TypeDecorator):

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from urllib.parse import urlencode
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import format_datetime, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -16,10 +16,12 @@ from helpdesk.money import format_money
 
 
 def money(amount: Decimal | None, currency: str) -> str:
-    """``Decimal`` + ISO 4217 → ``1.234,50 €`` in the viewer's locale (CLDR via Babel)."""
+    """``Decimal`` + ISO 4217 → ``1.234,50 €`` in the viewer's locale (CLDR via Babel),
+    with the currency's minor units (``£4.60``, ``¥1,200``, ``KWD 8.250``); outside a
+    request (CLI, scheduler, domain code under test) in English."""
     if amount is None:
         return ""
-    return format_money(amount, currency, str(get_locale()))
+    return format_money(amount, currency, str(get_locale()) if has_request_context() else "en")
 
 
 def when(value: datetime | None, fmt: str = "medium") -> str:

@@ -1,4 +1,5 @@
-"""``flask tickets`` commands: return policies, carrier claim rules, API tokens."""
+"""``flask tickets`` commands: return policies, carrier claim rules, API tokens, stuck
+refunds, ticket macros."""
 from __future__ import annotations
 
 import secrets
@@ -15,6 +16,10 @@ from helpdesk.models import Agent
 from helpdesk.money import normalise_currency, parse_amount
 from helpdesk.validation import clean_email
 from tickets.models import CLAIM_KINDS, ApiToken, CarrierClaimRule, ReturnPolicy
+from tickets.macros import MACRO_STATUSES, save_macro
+from tickets.models import PRIORITIES, TicketMacro
+from tickets.rules import TicketRuleError
+from tickets.service import Actor, recover_stuck_refunds
 
 tickets_cli = AppGroup("tickets", help="After-sales tickets: policies, carrier claim rules, API tokens.")
 
@@ -119,3 +124,30 @@ def token_create(email, name):
     if agent is None:
         raise click.ClickException(f"No agent {email}.")
     click.echo(create_token(agent, name))
+
+
+@tickets_cli.command("refunds-recover")
+def refunds_recover():
+    """Settle refunds a stopped process left "being made": each order is re-read from its
+    marketplace, and the refund marked made or failed (safe to run again)."""
+    done = recover_stuck_refunds()
+    click.echo(f"{len(done.succeeded)} made, {len(done.failed)} failed, "
+               f"{len(done.unreachable)} left (marketplace not reachable).")
+
+
+@tickets_cli.command("macro-save")
+@click.option("--name", required=True, help="Unique name agents pick the macro by.")
+@click.option("--reply", default="", help="Message to the buyer; may use {buyer_name}, {order_number}, "
+              "{tracking_number}, {tracking_link}, {agent_name}.")
+@click.option("--status", type=click.Choice(MACRO_STATUSES), default=None, help="Status to set.")
+@click.option("--tags", default="", help="Comma-separated tags to add.")
+@click.option("--priority", type=click.Choice(PRIORITIES), default=None, help="Priority to set.")
+def macro_save(name, reply, status, tags, priority):
+    """Create the macro NAME, or change it if it exists."""
+    existing = db.session.scalar(select(TicketMacro).filter_by(name=name.strip()))
+    try:
+        macro = save_macro(Actor("system"), macro=existing, name=name, reply=reply, status=status, tags=tags,
+                           priority=priority)
+    except TicketRuleError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Macro {macro.id} {macro.name!r} saved.")

@@ -20,6 +20,7 @@ from helpdesk.dbtypes import UTCDateTime, utcnow
 from helpdesk.extensions import db
 from helpdesk.models import Agent, Customer, Order, OrderLine, Refund, Store, Team
 from helpdesk.money import Amount
+from helpdesk.uploads import StoredFile
 
 TICKET_TYPES = (
     "return", "refund", "exchange", "warranty", "logistics_claim", "order_change", "payment_dispute", "question",
@@ -36,7 +37,11 @@ CLAIM_KINDS = ("lost", "damaged", "late", "customs_held")
 CLAIM_OUTCOMES = ("pending", "accepted", "rejected", "paid")
 DISPUTE_OUTCOMES = ("pending", "won", "lost", "accepted")
 RESOLUTIONS = ("accepted", "rejected", "withdrawn")
-REFUND_STATES = ("awaiting_approval", "approved", "rejected", "executing", "succeeded", "failed")
+REFUND_STATES = ("awaiting_approval", "approved", "rejected", "executing", "succeeded", "failed", "cancelled")
+# Refund requests whose money is spoken for: asked for, approved or being made (not yet
+# refunded, but no other refund may use it). A failed one whose outcome is unknown is
+# counted too (see tickets.service.refunded_so_far).
+RESERVED_REFUND_STATES = ("awaiting_approval", "approved", "executing")
 # Ticket types whose lines take order quantities out of the buyer's hands (a second
 # return of the same units is refused).
 RETURNING_TYPES = ("return", "exchange")
@@ -109,6 +114,8 @@ class Ticket(db.Model):
     refunds: Mapped[list[TicketRefund]] = relationship(back_populates="ticket", order_by="TicketRefund.id")
     claim: Mapped[LogisticsClaim | None] = relationship(back_populates="ticket", cascade="all, delete-orphan")
     dispute: Mapped[PaymentDispute | None] = relationship(back_populates="ticket", cascade="all, delete-orphan")
+    attachments: Mapped[list[TicketAttachment]] = relationship(back_populates="ticket",
+                                                               order_by="TicketAttachment.id")
 
     @property
     def is_open(self) -> bool:
@@ -186,9 +193,12 @@ class TicketRefund(db.Model):
     ``amount`` (in ``currency``) is the total: ``lines`` (``[{"order_line_id", "quantity",
     "amount"}]``, amounts in the order currency) plus ``shipping_amount``, or a bare
     amount. ``state`` runs ``awaiting_approval`` → ``approved`` → ``executing`` →
-    ``succeeded`` | ``failed``. While ``executing`` its amount counts as refunded (so a
-    concurrent refund cannot use it); ``succeeded`` links the :class:`Refund` recorded
-    from the marketplace's answer; ``failed`` keeps the marketplace's error in ``error``.
+    ``succeeded`` | ``failed``; one not made yet (waiting, approved, or failed with a known
+    outcome) may be ``cancelled`` (``cancel_reason``). From the request until it is made,
+    refused, failed for sure or cancelled its amount counts as refunded (so no other
+    refund can use it); ``succeeded`` links the :class:`Refund` recorded from the
+    marketplace's answer; ``failed`` keeps a sentence for people in ``error`` (the
+    marketplace's raw answer is in the timeline entry's ``detail``).
     """
 
     __tablename__ = "ticket_refund"
@@ -204,6 +214,7 @@ class TicketRefund(db.Model):
     reason: Mapped[str | None] = mapped_column(String(500))
     state: Mapped[str] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
     outcome_unknown: Mapped[bool] = mapped_column(default=False)
     refund_id: Mapped[int | None] = mapped_column(ForeignKey("refund.id"))
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"))
@@ -223,7 +234,8 @@ class LogisticsClaim(db.Model):
 
     ``deadline`` comes from :class:`CarrierClaimRule` (the last moment the carrier takes
     the claim); ``declared_value`` and ``insured_amount`` are in ``currency``.
-    Evidence attachments (photos, proof of delivery) are not stored yet.
+    Evidence files (photos of damage, proof of delivery) are the ticket's
+    :class:`TicketAttachment` rows.
     """
 
     __tablename__ = "logistics_claim"
@@ -261,6 +273,38 @@ class PaymentDispute(db.Model):
     outcome: Mapped[str] = mapped_column(String(20), default="pending")
 
     ticket: Mapped[Ticket] = relationship(back_populates="dispute")
+
+
+class TicketAttachment(StoredFile, db.Model):
+    """An evidence file on a ticket (a photo of damage, a proof of delivery, a PDF),
+    uploaded by an agent or by the buyer (``uploader``); the stored file's columns are
+    :class:`helpdesk.uploads.StoredFile`'s."""
+
+    __tablename__ = "ticket_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+    agent: Mapped[Agent | None] = relationship()
+
+
+class TicketMacro(db.Model):
+    """A named action an agent applies to a ticket in one click, defined by managers
+    and admins: a ``reply`` to the buyer (may hold the placeholders of
+    :data:`chat.macros.PLACEHOLDERS`), a ``status`` to set, ``tags`` to add, a
+    ``priority`` to set. Empty parts are left alone."""
+
+    __tablename__ = "ticket_macro"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    reply: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str | None] = mapped_column(String(20))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    priority: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ReturnPolicy(db.Model):

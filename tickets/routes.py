@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from chat.routes import conversation_or_404
 from helpdesk.console.routes import ORDER_DETAIL
-from helpdesk.extensions import db, limiter
+from helpdesk.extensions import db, limiter, talisman
 from helpdesk.models import Agent, Order, Team
-from tickets import bp, rules, service
+from helpdesk.uploads import send_upload
+from tickets import bp, evidence, macros, rules, service
 from tickets.models import (
     CHANNELS,
     CLAIM_KINDS,
@@ -25,6 +26,7 @@ from tickets.models import (
     RESOLUTIONS,
     TICKET_TYPES,
     Ticket,
+    TicketMacro,
 )
 from tickets.service import Actor
 
@@ -46,7 +48,7 @@ STATUS_LABELS = {
 REFUND_LABELS = {
     "awaiting_approval": _l("waiting for a manager's approval"), "approved": _l("approved, not yet made"),
     "executing": _l("being made"), "succeeded": _l("refunded"), "failed": _l("refund failed"),
-    "rejected": _l("rejected"),
+    "rejected": _l("rejected"), "cancelled": _l("cancelled"),
 }
 
 REASON_LABELS = {
@@ -89,6 +91,12 @@ def ticket_status_label(value: str | None) -> str:
 def refund_state_label(value: str | None) -> str:
     """A refund request's state in words."""
     return str(REFUND_LABELS.get(value or "", value or ""))
+
+
+@bp.app_template_filter("evidence_url")
+def evidence_url(attachment) -> str:
+    """A signed link to an evidence file."""
+    return evidence.evidence_url(attachment)
 
 
 @bp.after_request
@@ -199,6 +207,7 @@ def _show(ticket: Ticket, error: str | None = None, status: int = 200):
         flash(error, "error")
     return render_template(
         "tickets/show.html", ticket=ticket, order=order, agents=agents, teams=teams, resolutions=RESOLUTIONS,
+        macros=macros.all_macros(), evidence_types=evidence.EVIDENCE_TYPES,
         priorities=PRIORITIES, reasons=REASON_CODES, claim_outcomes=CLAIM_OUTCOMES, dispute_outcomes=DISPUTE_OUTCOMES,
         refunded=service.refunded_so_far(order) if order else None,
     ), status
@@ -274,6 +283,55 @@ def dispute(ticket_id: int):
     return _act(ticket_id, lambda t: service.update_dispute(t, agent_actor(), outcome=request.form.get("outcome")))
 
 
+@bp.post("/tickets/<id:ticket_id>/macro")
+@login_required
+def apply_macro(ticket_id: int):
+    """Apply the chosen macro (reply, status, tags, priority in one click)."""
+
+    def action(ticket: Ticket):
+        value = request.form.get("macro_id", "")
+        if not value.isdigit() or len(value) > 18:
+            raise service.InvalidTicket("Choose a macro.")
+        macros.apply_macro(ticket, agent_actor(), macros.get_macro(int(value)))
+
+    return _act(ticket_id, action)
+
+
+def _uploaded_file() -> tuple[bytes, str]:
+    """The multipart ``file`` field's bytes (at most the cap + 1 read) and name.
+
+    Raises:
+        service.InvalidTicket: no file chosen.
+    """
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        raise service.InvalidTicket("Choose a file to add.")
+    return file.stream.read(current_app.config["TICKET_EVIDENCE_MAX_BYTES"] + 1), file.filename
+
+
+@bp.post("/tickets/<id:ticket_id>/evidence")
+@login_required
+def add_evidence(ticket_id: int):
+    """An agent adds an evidence file (photo, proof of delivery, PDF)."""
+
+    def action(ticket: Ticket):
+        data, name = _uploaded_file()
+        evidence.add_evidence(ticket, agent_actor(), data=data, filename=name)
+
+    return _act(ticket_id, action)
+
+
+@bp.get("/tickets/evidence/<public_id>")
+@talisman(content_security_policy=None)  # send_upload sets its own, sandboxing one
+def evidence_file(public_id: str):
+    """An evidence file, for whoever holds its signed link (``?s=...``): images inline,
+    PDFs as a download, sandboxed."""
+    found = evidence.evidence_for_link(public_id, request.args.get("s"))
+    if found is None:
+        abort(404)
+    return send_upload(found.storage_key, content_type=found.content_type, filename=found.filename)
+
+
 @bp.post("/tickets/<id:ticket_id>/refunds")
 @login_required
 def refund(ticket_id: int):
@@ -291,19 +349,50 @@ def refund(ticket_id: int):
     return _act(ticket_id, action)
 
 
-@bp.post("/tickets/<id:ticket_id>/refunds/<id:refund_id>/<any(approve, reject, execute):verb>")
+@bp.post("/tickets/<id:ticket_id>/refunds/<id:refund_id>/<any(approve, reject, execute, cancel):verb>")
 @login_required
 def refund_action(ticket_id: int, refund_id: int, verb: str):
-    """Approve or reject (managers), or make / retry a refund."""
+    """Approve or reject (managers), make / retry, or cancel (with a reason) a refund."""
 
     def action(ticket: Ticket):
         made = service.get_refund(ticket, refund_id)
         if verb == "execute":
             service.execute_refund(made, agent_actor())
+        elif verb == "cancel":
+            service.cancel_refund(made, agent_actor(), reason=request.form.get("reason"))
         else:
             service.approve_refund(made, agent_actor(), approve=verb == "approve")
 
     return _act(ticket_id, action)
+
+
+@bp.route("/tickets/macros/", methods=["GET", "POST"])
+@bp.route("/tickets/macros/<id:macro_id>", methods=["GET", "POST"])
+@login_required
+def macro_pages(macro_id: int | None = None):
+    """Macros: the list, and the form to add one or change ``macro_id`` (managers and
+    admins; other agents see the list)."""
+    macro = None
+    if macro_id is not None:
+        macro = db.session.get(TicketMacro, macro_id) or abort(404)
+    form, error, status = request.form, None, 200
+    if request.method == "POST":
+        try:
+            if form.get("delete") == "1" and macro is not None:
+                macros.delete_macro(agent_actor(), macro)
+                flash(str(_l("Macro deleted.")), "info")
+            else:
+                saved = macros.save_macro(agent_actor(), macro=macro, name=form.get("name"), reply=form.get("reply"),
+                                          status=form.get("status"), tags=form.get("tags"),
+                                          priority=form.get("priority"))
+                flash(str(_l("Macro “%(name)s” saved.", name=saved.name)), "info")
+            return redirect(url_for("tickets.macro_pages"), 303)
+        except rules.TicketRuleError as exc:
+            db.session.rollback()
+            error, status = str(exc), exc.status
+    return render_template("tickets/macros.html", macros=macros.all_macros(), macro=macro, form=form, error=error,
+                           statuses=macros.MACRO_STATUSES, priorities=PRIORITIES,
+                           can_edit=current_user.role in ("manager", "admin")), status
 
 
 # ---------------------------------------------------------------- buyer pages
@@ -399,9 +488,14 @@ def buyer_ticket_or_404(ticket_id: int) -> Ticket:
 @bp.get("/help/requests/<id:ticket_id>")
 def buyer_request(ticket_id: int):
     """One of my requests: its status in words and the messages (never internal notes)."""
-    ticket = buyer_ticket_or_404(ticket_id)
-    return render_template("tickets/buyer_request.html", ticket=ticket,
-                           entries=[e for e in ticket.events if not e.internal])
+    return _buyer_request_page(buyer_ticket_or_404(ticket_id))
+
+
+def _buyer_request_page(ticket: Ticket, error: str | None = None, status: int = 200):
+    return render_template("tickets/buyer_request.html", ticket=ticket, error=error,
+                           entries=[e for e in ticket.events if not e.internal],
+                           files=evidence.visible_to_buyer(ticket),
+                           takes_files=ticket.type in evidence.EVIDENCE_TYPES and ticket.status != "closed"), status
 
 
 @bp.post("/help/requests/<id:ticket_id>/messages")
@@ -412,6 +506,20 @@ def buyer_message(ticket_id: int):
         service.add_message(ticket, Actor.of_buyer(buyer_id()), request.form.get("body"))
     except rules.TicketRuleError as exc:
         db.session.rollback()
-        return render_template("tickets/buyer_request.html", ticket=ticket, error=str(exc),
-                               entries=[e for e in ticket.events if not e.internal]), exc.status
+        return _buyer_request_page(ticket, str(exc), exc.status)
+    return redirect(url_for("tickets.buyer_request", ticket_id=ticket_id), 303)
+
+
+@bp.post("/help/requests/<id:ticket_id>/evidence")
+@limiter.limit(lambda: current_app.config["CHAT_START_RATE_LIMIT"])
+def buyer_evidence(ticket_id: int):
+    """The buyer adds a photo or a PDF to their claim or dispute."""
+    ticket = buyer_ticket_or_404(ticket_id)
+    try:
+        data, name = _uploaded_file()
+        evidence.add_evidence(ticket, Actor.of_buyer(buyer_id()), data=data, filename=name)
+    except rules.TicketRuleError as exc:
+        db.session.rollback()
+        db.session.expire_all()
+        return _buyer_request_page(buyer_ticket_or_404(ticket_id), str(exc), exc.status)
     return redirect(url_for("tickets.buyer_request", ticket_id=ticket_id), 303)

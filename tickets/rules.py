@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from helpdesk.models import Order, OrderLine
 from helpdesk.money import InvalidAmount, UnknownCurrency, parse_amount, quantise, round_to_minor
+from helpdesk.templating import money as money_text
 
 MAX_WINDOW_DAYS = 3650
 
@@ -299,7 +300,7 @@ def plan_refund(order: Order, refunded: Refunded, *, kind: str, lines: list[tupl
             lowered = money(amount, currency, "The refund amount")
             if lowered > total:
                 raise InvalidRefund(f"The amount is more than the chosen items are worth "
-                                    f"({quantise(total, currency)} {currency}).")
+                                    f"({money_text(total, currency)}).")
             total = lowered
     elif kind == "shipping":
         shipping = total = shipping_left
@@ -312,9 +313,9 @@ def plan_refund(order: Order, refunded: Refunded, *, kind: str, lines: list[tupl
                             else "The refund amount must be more than zero.")
     if total > left:
         raise RefundExceedsOrderTotal(
-            f"At most {quantise(max(left, Decimal(0)), currency)} {currency} can still be refunded on order "
-            f"{order.number}: {quantise(refunded.total, currency)} of {quantise(order.total, currency)} "
-            "is refunded already."
+            f"At most {money_text(max(left, Decimal(0)), currency)} can still be refunded on order "
+            f"{order.number}: {money_text(refunded.total, currency)} of {money_text(order.total, currency)} "
+            "is refunded or waiting to be refunded already."
         )
     return RefundPlan(kind=kind, amount=quantise(total, currency), currency=currency,
                       shipping_amount=quantise(shipping, currency), lines=plan_lines)

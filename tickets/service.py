@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from chat.models import Conversation
@@ -26,11 +26,20 @@ from chat.service import ChatError, clean_body
 from helpdesk.console.queries import order_number_variants
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
-from helpdesk.marketplace.base import MarketplaceError, OutcomeUnknown, registered_kinds
+from helpdesk.marketplace.base import (
+    MarketplaceAuthError,
+    MarketplaceError,
+    MissingCredentials,
+    OutcomeUnknown,
+    RateLimited,
+    RefundRefused,
+    registered_kinds,
+)
 from helpdesk.marketplace.records import RefundLineRecord, RefundRequest
 from helpdesk.marketplace.sync import RecordRejected, apply_order, apply_refund, make_connector, normalise_email
 from helpdesk.models import Agent, Customer, Order, Refund, Store, Team
 from helpdesk.money import InvalidAmount, parse_amount
+from helpdesk.templating import money as money_text
 from helpdesk.text import has_control_characters
 from helpdesk.validation import InvalidInput, clean_language_tag, clean_name
 from tickets import events, rules
@@ -41,6 +50,7 @@ from tickets.models import (
     DISPUTE_OUTCOMES,
     PRIORITIES,
     REASON_CODES,
+    RESERVED_REFUND_STATES,
     RESOLUTIONS,
     RETURNING_TYPES,
     TICKET_TYPES,
@@ -62,6 +72,10 @@ MAX_TAG_LENGTH = 40
 MAX_LINES = 200
 MAX_SHORT_TEXT = 100
 CLOCK_SKEW = timedelta(minutes=5)
+# A refund still ``executing`` this long after it started belongs to a process that died
+# mid-call: far above the connectors' write timeout (10 s to connect + 60 s to answer).
+STUCK_REFUND_AFTER = timedelta(minutes=15)
+MARKETPLACE_NAMES = {"shopify": "Shopify", "woocommerce": "WooCommerce", "amazon": "Amazon", "ebay": "eBay"}
 ORDER_TYPES = tuple(t for t in TICKET_TYPES if t != "question")
 
 
@@ -83,7 +97,7 @@ class WarrantyExpired(rules.TicketRuleError):
 
 class RefundFailed(rules.TicketRuleError):
     """The marketplace did not make the refund; the ticket shows "refund failed" with
-    the marketplace's message (``str(exc)``)."""
+    a sentence saying why (``str(exc)``, see :func:`marketplace_sentence`)."""
 
     code = "refund_failed"
     status = 502
@@ -181,9 +195,16 @@ def lock_order(order_id: int) -> Order:
     )
 
 
+def _reserved(request: TicketRefund) -> bool:
+    """Whether a request's money is spoken for without a :class:`Refund` row yet."""
+    return request.state in RESERVED_REFUND_STATES or (request.state == "failed" and request.outcome_unknown)
+
+
 def refunded_so_far(order: Order, *, exclude: int | None = None) -> rules.Refunded:
     """What is refunded on ``order`` (every :class:`Refund`, from the marketplace or us)
-    plus what is being refunded right now (``executing`` requests), read fresh."""
+    plus every request not made yet but not given up either (waiting for approval,
+    approved, executing, or failed with an unknown outcome), read fresh; ``exclude`` is a
+    request id left out (the one being executed)."""
     refunds = db.session.scalars(
         select(Refund).where(Refund.order_id == order.id).options(selectinload(Refund.lines))
         .execution_options(populate_existing=True)
@@ -199,9 +220,9 @@ def refunded_so_far(order: Order, *, exclude: int | None = None) -> rules.Refund
             units[line.order_line_id] = units.get(line.order_line_id, 0) + line.quantity
     shipping = Decimal(0)
     for request in requests:
-        if request.state in ("executing", "succeeded"):
+        if request.state == "succeeded" or _reserved(request):
             shipping += request.shipping_amount
-        if request.state == "executing":
+        if _reserved(request):
             total += request.amount
             for item in request.lines:
                 units[item["order_line_id"]] = units.get(item["order_line_id"], 0) + item["quantity"]
@@ -357,13 +378,16 @@ def record(ticket: Ticket, actor: Actor, kind: str, payload: dict | None = None,
     return entry
 
 
-def _commit_and_emit(ticket: Ticket, sends: list[tuple]) -> None:
+def commit_and_emit(ticket: Ticket, sends: list[tuple]) -> None:
+    """Commit the action, then send its domain events: ``sends`` is ``[(signal,
+    kwargs)]`` (see :func:`tickets.events.emit`)."""
     db.session.commit()
     for signal, kwargs in sends:
         events.emit(signal, ticket, **kwargs)
 
 
-def _base(actor: Actor, now: datetime) -> dict:
+def event_args(actor: Actor, now: datetime) -> dict:
+    """The keyword arguments every domain event carries (actor, agent id, instant)."""
     return {"actor": actor.kind, "agent_id": actor.agent_id, "at": now}
 
 
@@ -459,7 +483,7 @@ def create_ticket(actor: Actor, *, order: Order | None, type: str, subject: obje
                internal=True, now=now)
     for kind, payload in notes:
         record(ticket, Actor("system"), kind, payload, internal=True, now=now)
-    _commit_and_emit(ticket, [(events.ticket_created, {**_base(actor, now), "channel": ticket.channel})])
+    commit_and_emit(ticket, [(events.ticket_created, {**event_args(actor, now), "channel": ticket.channel})])
     return ticket
 
 
@@ -609,18 +633,24 @@ def add_message(ticket: Ticket, actor: Actor, body: object, *, internal: bool = 
     entry = record(ticket, actor, "note" if internal else "message", {"body": text}, internal=internal, now=now)
     sends: list[tuple] = []
     if actor.kind == "buyer":
-        sends.append((events.ticket_buyer_replied, _base(actor, now)))
+        sends.append((events.ticket_buyer_replied, event_args(actor, now)))
         if ticket.status in ("pending", "solved"):
-            sends += _status(ticket, actor, "open", now)
+            sends += status_change(ticket, actor, "open", now)
     elif not internal:
-        sends.append((events.ticket_agent_replied, _base(actor, now)))
+        sends.append((events.ticket_agent_replied, event_args(actor, now)))
         if ticket.status == "new":
-            sends += _status(ticket, actor, "open", now)
-    _commit_and_emit(ticket, sends)
+            sends += status_change(ticket, actor, "open", now)
+    commit_and_emit(ticket, sends)
     return entry
 
 
-def _status(ticket: Ticket, actor: Actor, target: str, now: datetime, resolution: str | None = None) -> list[tuple]:
+def status_change(ticket: Ticket, actor: Actor, target: str, now: datetime, resolution: str | None = None) -> list[tuple]:
+    """Move the ticket to ``target`` (in the session) with its timeline entry; returns
+    the events to send once committed (changed, solved, reopened).
+
+    Raises:
+        rules.InvalidTransition: not allowed from the current status.
+    """
     rules.check_transition(ticket.status, target)
     old = ticket.status
     ticket.status = target
@@ -633,11 +663,11 @@ def _status(ticket: Ticket, actor: Actor, target: str, now: datetime, resolution
         ticket.solved_at = None
         ticket.resolution = None
     record(ticket, actor, "status_changed", payload, now=now)
-    sends = [(events.ticket_status_changed, {**_base(actor, now), "old": old, "new": target})]
+    sends = [(events.ticket_status_changed, {**event_args(actor, now), "old": old, "new": target})]
     if target == "solved":
-        sends.append((events.ticket_solved, _base(actor, now)))
+        sends.append((events.ticket_solved, event_args(actor, now)))
     if old == "solved" and target != "closed":
-        sends.append((events.ticket_reopened, _base(actor, now)))
+        sends.append((events.ticket_reopened, event_args(actor, now)))
     return sends
 
 
@@ -662,11 +692,11 @@ def set_status(ticket: Ticket, actor: Actor, status: object, *, resolution: obje
             text = clean_body(message)
         except ChatError:
             raise InvalidTicket("Write what you need from the buyer.") from None
-    sends = _status(ticket, actor, status, now, resolution)
+    sends = status_change(ticket, actor, status, now, resolution)
     if text:
         record(ticket, actor, "message", {"body": text, "requests_info": True}, now=now)
-        sends.append((events.ticket_agent_replied, _base(actor, now)))
-    _commit_and_emit(ticket, sends)
+        sends.append((events.ticket_agent_replied, event_args(actor, now)))
+    commit_and_emit(ticket, sends)
     return ticket
 
 
@@ -682,18 +712,18 @@ def assign(ticket: Ticket, actor: Actor, *, agent_id: object = None, team_id: ob
     if agent_id not in (None, ""):
         agent = db.session.get(Agent, int(agent_id)) if str(agent_id).isdigit() and len(str(agent_id)) < 18 else None
         if agent is None or not agent.active:
-            raise InvalidTicket("There is no such agent.")
+            raise InvalidTicket(f"There is no active agent with id {str(agent_id)[:20]}.")
     if team_id not in (None, ""):
         team = db.session.get(Team, int(team_id)) if str(team_id).isdigit() and len(str(team_id)) < 18 else None
         if team is None:
-            raise InvalidTicket("There is no such team.")
+            raise InvalidTicket(f"There is no team with id {str(team_id)[:20]}.")
     old = (ticket.assignee_id, ticket.team_id)
     ticket.assignee, ticket.team = agent, team or (agent.team if agent else None)
     record(ticket, actor, "assigned", {"from": {"agent": old[0], "team": old[1]},
                                        "to": {"agent": agent.id if agent else None,
                                               "team": ticket.team.id if ticket.team else None}},
            internal=True, now=now)
-    _commit_and_emit(ticket, [])
+    commit_and_emit(ticket, [])
     return ticket
 
 
@@ -713,7 +743,7 @@ def update_fields(ticket: Ticket, actor: Actor, *, priority: object = None, tags
             record(ticket, actor, "field_changed", {"field": field, "from": getattr(ticket, field), "to": value},
                    internal=True, now=now)
             setattr(ticket, field, value)
-    _commit_and_emit(ticket, [])
+    commit_and_emit(ticket, [])
     return ticket
 
 
@@ -731,7 +761,7 @@ def update_claim(ticket: Ticket, actor: Actor, *, claim_reference: object = None
     if outcome and outcome != ticket.claim.outcome:
         ticket.claim.outcome = outcome
         record(ticket, actor, "claim_outcome", {"outcome": outcome}, internal=True, now=now)
-    _commit_and_emit(ticket, [])
+    commit_and_emit(ticket, [])
     return ticket
 
 
@@ -744,7 +774,7 @@ def update_dispute(ticket: Ticket, actor: Actor, *, outcome: object, now: dateti
     if outcome and outcome != ticket.dispute.outcome:
         ticket.dispute.outcome = outcome
         record(ticket, actor, "dispute_outcome", {"outcome": outcome}, internal=True, now=now)
-    _commit_and_emit(ticket, [])
+    commit_and_emit(ticket, [])
     return ticket
 
 
@@ -783,7 +813,7 @@ def request_refund(ticket: Ticket, actor: Actor, *, kind: object, lines: object 
     # splitting a refund into small ones never avoids a manager.
     earlier = sum((r.amount for r in db.session.scalars(
         select(TicketRefund).where(TicketRefund.order_id == order.id, TicketRefund.currency == plan.currency,
-                                   TicketRefund.state.not_in(("rejected", "failed"))))), Decimal(0))
+                                   TicketRefund.state.not_in(("rejected", "failed", "cancelled"))))), Decimal(0))
     waits = rules.needs_approval(earlier + plan.amount, plan.currency, policy_for(order.store),
                                  order.store.default_currency)
     refund = TicketRefund(ticket=ticket, order_id=order.id, kind=plan.kind, amount=plan.amount,
@@ -801,7 +831,7 @@ def request_refund(ticket: Ticket, actor: Actor, *, kind: object, lines: object 
                                                "needs_approval": waits}, internal=True, now=now)
     if waits and approver:
         record(ticket, actor, "refund_approved", {"refund": refund.id}, internal=True, now=now)
-    _commit_and_emit(ticket, [])
+    commit_and_emit(ticket, [])
     return refund
 
 
@@ -834,7 +864,41 @@ def approve_refund(refund: TicketRefund, actor: Actor, *, approve: bool = True, 
     refund.ticket.refund_state = refund.state
     record(refund.ticket, actor, "refund_approved" if approve else "refund_rejected", {"refund": refund.id},
            internal=True, now=now)
-    _commit_and_emit(refund.ticket, [])
+    commit_and_emit(refund.ticket, [])
+    return refund
+
+
+def cancel_refund(refund: TicketRefund, actor: Actor, *, reason: object, now: datetime | None = None) -> TicketRefund:
+    """Cancel a refund that was not made: waiting for approval, approved, or failed with
+    a known outcome (the marketplace said no). Its amount is free again; the reason goes
+    on the timeline.
+
+    Raises:
+        rules.ApprovalNotAllowed: not an agent.
+        InvalidTicket: no reason given (or not usable text).
+        rules.InvalidTransition: the refund is being made, was made, was rejected or
+            cancelled, or failed with an unknown outcome (retry it instead: the
+            marketplace may have made it).
+    """
+    now = now or utcnow()
+    if not actor.is_agent:
+        raise rules.ApprovalNotAllowed("Only agents can cancel refunds.")
+    reason = clean_text(reason, "The reason for cancelling", 500, required=True)
+    if refund.state == "failed" and refund.outcome_unknown:
+        raise rules.InvalidTransition("The marketplace may have made this refund: retry it, which checks the order "
+                                      "on the marketplace first, instead of cancelling it.")
+    if refund.state not in ("awaiting_approval", "approved", "failed"):
+        raise rules.InvalidTransition({"executing": "This refund is being made right now.",
+                                       "succeeded": "This refund was made already.",
+                                       "rejected": "This refund was rejected.",
+                                       "cancelled": "This refund was cancelled already."}.get(refund.state,
+                                                                                              "Not possible now."))
+    previous = refund.state
+    refund.state, refund.cancel_reason, refund.updated_at = "cancelled", reason, now
+    refund.ticket.refund_state = "cancelled"
+    record(refund.ticket, actor, "refund_cancelled", {"refund": refund.id, "from": previous, "reason": reason},
+           internal=True, now=now)
+    commit_and_emit(refund.ticket, [])
     return refund
 
 
@@ -858,9 +922,10 @@ def execute_refund(refund: TicketRefund, actor: Actor, *, connector=None, now: d
        refunds).
     3. Success: the marketplace's refund is stored through the sync path
        (:func:`helpdesk.marketplace.sync.apply_refund`), linked, ``succeeded``;
-       :data:`~tickets.events.ticket_refunded` is sent. Failure: ``failed`` with the
-       marketplace's message (``outcome_unknown`` after a timeout or 5xx); nothing else
-       is recorded; :data:`~tickets.events.ticket_refund_failed` is sent.
+       :data:`~tickets.events.ticket_refunded` is sent. Failure: ``failed`` with a
+       sentence for the agent (:func:`marketplace_sentence`; the raw error in the
+       timeline's ``detail`` and the log; ``outcome_unknown`` after a timeout or 5xx);
+       nothing else is recorded; :data:`~tickets.events.ticket_refund_failed` is sent.
 
     Retrying a refund whose outcome was unknown first re-reads the order from the
     marketplace: a refund that did happen is linked instead of being made twice.
@@ -878,14 +943,15 @@ def execute_refund(refund: TicketRefund, actor: Actor, *, connector=None, now: d
         raise rules.InvalidTransition({"awaiting_approval": "This refund is waiting for a manager's approval.",
                                        "executing": "This refund is being made right now.",
                                        "succeeded": "This refund was made already.",
-                                       "rejected": "This refund was rejected."}.get(refund.state, "Not possible now."))
+                                       "rejected": "This refund was rejected.",
+                                       "cancelled": "This refund was cancelled."}.get(refund.state, "Not possible now."))
     ticket = refund.ticket
     store = ticket.store
     if connector is None:
         try:
             connector = make_connector(store)
         except MarketplaceError as exc:
-            return _refund_failed(refund, actor, str(exc), unknown=False, now=now)
+            return _refund_failed(refund, actor, exc, store, unknown=False, now=now)
     if refund.state == "failed" and refund.outcome_unknown and _found_on_marketplace(refund, connector, actor, now):
         return refund
     try:
@@ -894,8 +960,8 @@ def execute_refund(refund: TicketRefund, actor: Actor, *, connector=None, now: d
         left = order.total - refunded.total
         if refund.amount > left:
             raise rules.RefundExceedsOrderTotal(
-                f"Only {left} {order.currency} can still be refunded on order {order.number}; "
-                "another refund was made meanwhile.")
+                f"Only {money_text(max(left, Decimal(0)), order.currency)} can still be refunded on order "
+                f"{order.number}; another refund was made meanwhile.")
         for item in refund.lines:
             line = next((l for l in order.lines if l.id == item["order_line_id"]), None)
             if line is None or item["quantity"] > line.quantity - refunded.units.get(line.id, 0):
@@ -913,7 +979,7 @@ def execute_refund(refund: TicketRefund, actor: Actor, *, connector=None, now: d
     try:
         made = connector.create_refund(order_external_id, asked)
     except MarketplaceError as exc:
-        return _refund_failed(refund, actor, str(exc), unknown=isinstance(exc, OutcomeUnknown), now=now)
+        return _refund_failed(refund, actor, exc, store, unknown=isinstance(exc, OutcomeUnknown), now=now)
     try:
         apply_refund(store, order_external_id, made)
         row = db.session.scalar(select(Refund).filter_by(order_id=order.id, external_id=made.external_id))
@@ -921,9 +987,9 @@ def execute_refund(refund: TicketRefund, actor: Actor, *, connector=None, now: d
         refund.refund = row
     except (RecordRejected, ValueError) as exc:
         db.session.rollback()
-        log.error("refund made on the marketplace but not recorded", extra={"ticket_refund": refund.id})
-        return _refund_failed(refund, actor, f"The marketplace made refund {made.external_id}, but it could not be "
-                              f"recorded here: {exc}. The next order sync records it.", unknown=True, now=now)
+        return _refund_failed(refund, actor, exc, store, unknown=True, now=now, sentence=(
+            f"{marketplace_name(store)} made refund {made.external_id}, but it could not be recorded here; "
+            "the next order sync records it."))
     return _refund_succeeded(refund, actor, now)
 
 
@@ -934,20 +1000,55 @@ def _refund_succeeded(refund: TicketRefund, actor: Actor, now: datetime) -> Tick
     ticket.approved_amount = sum((r.amount for r in ticket.refunds if r.state == "succeeded"), Decimal(0))
     record(ticket, actor, "refunded", {"refund": refund.id, "amount": str(refund.amount), "currency": refund.currency,
                                        "marketplace_refund": refund.refund.external_id}, now=now)
-    _commit_and_emit(ticket, [(events.ticket_refunded, {**_base(actor, now), "refund_id": refund.refund_id,
+    commit_and_emit(ticket, [(events.ticket_refunded, {**event_args(actor, now), "refund_id": refund.refund_id,
                                                          "amount": refund.amount, "currency": refund.currency})])
     return refund
 
 
-def _refund_failed(refund: TicketRefund, actor: Actor, error: str, *, unknown: bool, now: datetime) -> TicketRefund:
+def marketplace_name(store: Store | None) -> str:
+    """The store's marketplace as people write it (``Shopify``, ``WooCommerce``)."""
+    kind = store.kind if store else ""
+    return MARKETPLACE_NAMES.get(kind, kind.title() or "The marketplace")
+
+
+def marketplace_sentence(exc: Exception, store: Store | None) -> str:
+    """What a connector's failure means, in a sentence for the agent; the raw text
+    (URLs, urllib3 and HTTP details) is kept for the timeline's ``detail`` and the log.
+    A refusal keeps the marketplace's own reason ("Order has been cancelled"), which
+    is written for its merchants."""
+    name = marketplace_name(store)
+    if isinstance(exc, RefundRefused):
+        reason = " ".join(str(exc).split())[:300]
+        return f"{name} refused the refund: {reason}" if reason else f"{name} refused the refund."
+    if isinstance(exc, OutcomeUnknown):
+        return (f"{name} did not answer in time, so the refund may or may not have been made. Retry it: "
+                f"the order is checked on {name} first, so it is never refunded twice.")
+    if isinstance(exc, MissingCredentials):
+        return f"The store's {name} credentials are not set up; an admin must add them before refunds can be made."
+    if isinstance(exc, MarketplaceAuthError):
+        return f"{name} refused the store's credentials; an admin must renew them."
+    if isinstance(exc, RateLimited):
+        return f"{name} is limiting requests right now; try again in a few minutes."
+    return f"{name} could not be reached; nothing was refunded. Try again in a few minutes."
+
+
+def _record_failure(refund: TicketRefund, actor: Actor, sentence: str, detail: str, *, unknown: bool,
+                    now: datetime) -> None:
     ticket = refund.ticket
-    refund.state, refund.error, refund.outcome_unknown, refund.updated_at = "failed", error[:2000], unknown, now
+    refund.state, refund.error, refund.outcome_unknown, refund.updated_at = "failed", sentence[:2000], unknown, now
     ticket.refund_state = "failed"
-    record(ticket, actor, "refund_failed", {"refund": refund.id, "error": error[:2000], "outcome_unknown": unknown},
-           internal=True, now=now)
-    _commit_and_emit(ticket, [(events.ticket_refund_failed, {**_base(actor, now), "error": error,
+    log.warning("refund failed", extra={"ticket_refund": refund.id, "detail": detail[:2000], "outcome_unknown": unknown})
+    record(ticket, actor, "refund_failed", {"refund": refund.id, "error": sentence[:2000], "detail": detail[:2000],
+                                            "outcome_unknown": unknown}, internal=True, now=now)
+    commit_and_emit(ticket, [(events.ticket_refund_failed, {**event_args(actor, now), "error": sentence,
                                                               "outcome_unknown": unknown})])
-    raise RefundFailed(f"The refund failed: {error}")
+
+
+def _refund_failed(refund: TicketRefund, actor: Actor, exc: Exception, store: Store | None, *, unknown: bool,
+                   now: datetime, sentence: str | None = None) -> TicketRefund:
+    sentence = sentence or marketplace_sentence(exc, store)
+    _record_failure(refund, actor, sentence, str(exc), unknown=unknown, now=now)
+    raise RefundFailed(sentence)
 
 
 def _found_on_marketplace(refund: TicketRefund, connector, actor: Actor, now: datetime) -> bool:
@@ -961,7 +1062,9 @@ def _found_on_marketplace(refund: TicketRefund, connector, actor: Actor, now: da
         db.session.commit()
     except (MarketplaceError, RecordRejected, ValueError) as exc:
         db.session.rollback()
-        raise RefundFailed(f"The order could not be re-read from the marketplace to check the last attempt: {exc}") from exc
+        log.warning("order re-read failed", extra={"ticket_refund": refund.id, "detail": str(exc)[:2000]})
+        raise RefundFailed(f"The order could not be re-read from {marketplace_name(order.store)} to check the last "
+                           "attempt; try again in a few minutes.") from exc
     linked = select(TicketRefund.refund_id).where(TicketRefund.refund_id.is_not(None))
     match = db.session.scalar(
         select(Refund).where(Refund.order_id == order.id, Refund.amount == refund.amount, Refund.id.not_in(linked),
@@ -973,6 +1076,66 @@ def _found_on_marketplace(refund: TicketRefund, connector, actor: Actor, now: da
     refund.refund = match
     _refund_succeeded(refund, actor, now)
     return True
+
+
+@dataclass
+class Recovery:
+    """What :func:`recover_stuck_refunds` did, as refund request ids."""
+
+    succeeded: list[int]
+    failed: list[int]
+    unreachable: list[int]
+
+
+def recover_stuck_refunds(now: datetime | None = None) -> Recovery:
+    """Settle refunds left ``executing`` by a process that died mid-call: started more
+    than :data:`STUCK_REFUND_AFTER` before ``now`` (aware UTC). For each, the order is
+    re-read from its marketplace (:func:`_found_on_marketplace`): a matching refund there
+    makes the request ``succeeded`` (linked, :data:`~tickets.events.ticket_refunded`);
+    none makes it ``failed`` with a known outcome (the marketplace never made it: it
+    can be retried or cancelled). A marketplace that cannot be reached leaves the request
+    ``executing`` for the next run.
+
+    Idempotent and safe to run from several processes: each request is claimed by a
+    conditional UPDATE of its ``updated_at`` (only one run wins), and settled requests
+    are no longer ``executing``.
+
+    Args:
+        now: the current instant (aware UTC), injected for tests and the scheduler.
+    """
+    now = now or utcnow()
+    cutoff = now - STUCK_REFUND_AFTER
+    actor = Actor("system")
+    done = Recovery(succeeded=[], failed=[], unreachable=[])
+    ids = db.session.scalars(select(TicketRefund.id).where(TicketRefund.state == "executing",
+                                                           TicketRefund.updated_at < cutoff)
+                             .order_by(TicketRefund.id)).all()
+    db.session.commit()
+    for refund_id in ids:
+        claimed = db.session.execute(
+            update(TicketRefund).where(TicketRefund.id == refund_id, TicketRefund.state == "executing",
+                                       TicketRefund.updated_at < cutoff).values(updated_at=now)
+        ).rowcount
+        db.session.commit()
+        if claimed != 1:
+            continue
+        refund = db.session.get(TicketRefund, refund_id, populate_existing=True)
+        store = refund.ticket.store
+        try:
+            found = _found_on_marketplace(refund, make_connector(store), actor, now)
+        except (MarketplaceError, RefundFailed) as exc:
+            log.warning("stuck refund not settled", extra={"ticket_refund": refund_id, "detail": str(exc)[:2000]})
+            done.unreachable.append(refund_id)
+            continue
+        if found:
+            done.succeeded.append(refund_id)
+            continue
+        _record_failure(refund, actor, f"The refund was interrupted before {marketplace_name(store)} made it; "
+                        "nothing was refunded. Retry it or cancel it.",
+                        "executing since " + refund.created_at.isoformat() + "; not found on the marketplace",
+                        unknown=False, now=now)
+        done.failed.append(refund_id)
+    return done
 
 
 # ---------------------------------------------------------------- queries

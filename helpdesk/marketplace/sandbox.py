@@ -65,6 +65,9 @@ def _email(customer_id: str) -> str:
     return f"customer{customer_id}@online-retail.example"
 
 
+SHOPIFY_FULFILMENT = ("fulfilled", "partial", "restocked")
+
+
 def shopify_order(record: OrderRecord) -> dict:
     """Render a normalised record as a Shopify REST Order (the fields the connector and
     Shopify's docs share)."""
@@ -87,7 +90,8 @@ def shopify_order(record: OrderRecord) -> dict:
         "updated_at": record.updated_at.isoformat(),
         "cancelled_at": record.cancelled_at.isoformat() if record.cancelled_at else None,
         "financial_status": record.financial_status,
-        "fulfillment_status": None,
+        # Shopify's values; anything else (unfulfilled, unknown) is its null
+        "fulfillment_status": record.fulfillment_status if record.fulfillment_status in SHOPIFY_FULFILMENT else None,
         "subtotal_price": _money(record.subtotal),
         "total_tax": _money(record.tax),
         "total_price": _money(record.total),
@@ -113,7 +117,19 @@ def shopify_order(record: OrderRecord) -> dict:
             }
             for line in record.lines
         ],
-        "fulfillments": [],
+        "fulfillments": [
+            {
+                "id": order_id * 10 + i,
+                "status": "success",
+                "tracking_company": shipment.carrier,
+                "tracking_number": shipment.tracking_number,
+                "tracking_url": shipment.tracking_url,
+                "shipment_status": "delivered" if shipment.delivered_at else shipment.status,
+                "created_at": shipment.shipped_at.isoformat() if shipment.shipped_at else None,
+                "updated_at": (shipment.delivered_at or shipment.shipped_at or record.updated_at).isoformat(),
+            }
+            for i, shipment in enumerate(record.shipments, 1)
+        ],
         "refunds": [
             {
                 "id": order_id * 100 + i,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from playwright.sync_api import expect
 
@@ -18,10 +19,11 @@ def sign_in(page, email: str = "lukas@test.example") -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def start_chat(page, name: str | None = None) -> None:
-    """The buyer of order #5001 (the ``order`` fixture) starts a chat on the chat page."""
-    page.goto("/chat/?order=5001")
-    page.get_by_label("E-mail").fill("ana@example.pt")
+def start_chat(page, name: str | None = None, order: str = "5001", email: str = "ana@example.pt") -> None:
+    """The buyer of order ``order`` with ``email`` (default: #5001 of ana@example.pt, the
+    ``order`` fixture's) starts a chat on the chat page."""
+    page.goto(f"/chat/?order={quote(order)}")
+    page.get_by_label("E-mail").fill(email)
     if name:
         page.get_by_label("Your name").fill(name)
     page.get_by_role("button", name="Start chat").click()

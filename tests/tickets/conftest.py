@@ -91,3 +91,17 @@ def market(serve, monkeypatch, app):
         return sandbox, shop, order
 
     return start
+
+
+def identify(client, number="#1001", email="ana@example.pt"):
+    """Identify the test client as the buyer of order ``number`` (the /help/ form)."""
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    return client.post("/help/", data={"order_number": number, "email": email})
+
+
+@pytest.fixture
+def no_csrf(app):
+    """Forms without CSRF tokens for the test (turned back on after)."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    yield
+    app.config["WTF_CSRF_ENABLED"] = True

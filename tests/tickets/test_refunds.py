@@ -5,8 +5,10 @@ WooCommerce refusal, a marketplace that times out (and a retry that finds the re
 made), and two agents refunding one order at once on PostgreSQL."""
 from __future__ import annotations
 
+import socket
 import threading
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import psycopg
@@ -68,7 +70,7 @@ def test_partial_refunds_sum_to_exactly_the_total_through_the_marketplace(market
     assert heard == [(ticket.id, Decimal("12.50")), (ticket.id, Decimal("47.40"))]
     assert first.refund_id == stored[0].id and ticket.refund_state == "succeeded"
     assert ticket.approved_amount == Decimal("59.90")
-    with pytest.raises(rules.RefundExceedsOrderTotal, match="At most 0.00"):
+    with pytest.raises(rules.RefundExceedsOrderTotal, match="At most €0.00 can still"):
         service.request_refund(ticket, agent, kind="amount", amount="0.01")
     # the marketplace holds exactly what the helpdesk holds
     if kind == "shopify":
@@ -83,7 +85,7 @@ def test_one_cent_over_the_total_is_refused_before_the_marketplace_is_asked(mark
     ticket = open_refund_ticket(order, agent)
     service.execute_refund(service.request_refund(ticket, agent, kind="amount", amount="54.99"), agent)
     calls = len(sandbox.requests)
-    with pytest.raises(rules.RefundExceedsOrderTotal, match="At most 0.01 EUR"):
+    with pytest.raises(rules.RefundExceedsOrderTotal, match="At most €0.01 can still"):
         service.request_refund(ticket, agent, kind="amount", amount="0.02")
     assert len(sandbox.requests) == calls
     assert db.session.scalar(select(func.count()).select_from(TicketRefund)) == 1
@@ -124,7 +126,7 @@ def test_refunds_above_the_threshold_wait_for_a_manager(market, agent, manager):
         service.approve_refund(above_total, agent)
     service.approve_refund(above_total, manager)
     assert above_total.state == "approved" and above_total.approved_by_id == manager.agent_id
-    own = service.request_refund(ticket, manager, kind="amount", amount="40.00")
+    own = service.request_refund(ticket, manager, kind="amount", amount="24.99")
     assert own.state == "approved"  # a manager's own request needs no second approval
     assert refunds_in_db(order) == []
 
@@ -140,7 +142,7 @@ def test_shopify_422_leaves_a_visible_refund_failed_and_nothing_recorded(market,
         service.execute_refund(refund, agent)
     db.session.expire_all()
     assert (refund.state, refund.outcome_unknown, ticket.refund_state) == ("failed", False, "failed")
-    assert "greater than the 5.00 left to refund" in refund.error
+    assert refund.error.startswith("Shopify refused the refund: ") and "greater than the 5.00 left to refund" in refund.error
     assert refunds_in_db(order) == []
     assert [e.kind for e in ticket.events][-2:] == ["refund_started", "refund_failed"]
     login()
@@ -177,6 +179,10 @@ def test_a_timeout_leaves_refund_failed_and_the_retry_finds_the_refund_the_marke
     finally:
         hold.set()
     assert (refund.state, refund.outcome_unknown) == ("failed", True)
+    assert refund.error == ("Shopify did not answer in time, so the refund may or may not have been made. Retry it: "
+                            "the order is checked on Shopify first, so it is never refunded twice.")
+    detail = ticket.events[-1].payload["detail"]  # the connector's own words stay in the timeline's detail
+    assert detail.startswith(f"shopify did not answer in time at {sandbox.url}/admin/api/")
     assert refunds_in_db(order) == []
     # The marketplace went on and made the refund after all (the held request finishes).
     sandbox.faults["refund_hold"] = None
@@ -202,7 +208,7 @@ def test_refund_api_returns_502_with_the_marketplace_error(market, make_agent, c
     failed = client.post(f"/api/v1/tickets/{ticket['id']}/refunds", headers=auth,
                          json={"kind": "amount", "amount": "5.00", "execute": True})
     assert failed.status_code == 502 and failed.json["error"] == {"code": "refund_failed",
-                                                                  "message": "The refund failed: Order has been cancelled"}
+                                                                  "message": "Shopify refused the refund: Order has been cancelled"}
     made = client.post(f"/api/v1/tickets/{ticket['id']}/refunds", headers=auth,
                        json={"kind": "amount", "amount": "5.00", "execute": True})
     assert made.status_code == 201 and made.json["state"] == "succeeded" and made.json["amount"] == "5.00"
@@ -214,11 +220,10 @@ def test_refund_api_returns_502_with_the_marketplace_error(market, make_agent, c
 
 def test_two_agents_refunding_at_once_never_pass_the_total(market, agent, app):
     """Agent A's refund is being made (the marketplace has not answered yet) when agent B
-    refunds the same order: B sees A's amount as taken and is refused."""
+    asks for a refund on the same order: B sees A's amount as taken and is refused."""
     sandbox, store, order = market("shopify", order_record("4010", lines=LINES))
     ticket_a, ticket_b = open_refund_ticket(order, agent), open_refund_ticket(order, agent)
     refund_a = service.request_refund(ticket_a, agent, kind="amount", amount="40.00")
-    refund_b = service.request_refund(ticket_b, agent, kind="amount", amount="40.00")
     hold = threading.Event()
     sandbox.faults["refund_hold"] = hold
     outcome = {}
@@ -239,13 +244,46 @@ def test_two_agents_refunding_at_once_never_pass_the_total(market, agent, app):
             if any("refunds.json" in r for r in sandbox.requests):
                 break
             hold.wait(0.025)
-        with pytest.raises(rules.RefundExceedsOrderTotal, match="another refund was made meanwhile"):
-            service.execute_refund(refund_b, agent)
+        with pytest.raises(rules.RefundExceedsOrderTotal, match="At most €15.00 can still be refunded"):
+            service.request_refund(ticket_b, agent, kind="amount", amount="40.00")
     finally:
         hold.set()
         thread.join(30)
     assert outcome == {"a": "succeeded"}
     assert [r.amount for r in refunds_in_db(order)] == [Decimal("40.00")]
+    assert [r.state for r in db.session.scalars(select(TicketRefund))] == ["succeeded"]
+
+
+def test_two_agents_asking_at_the_same_moment_get_one_refund(market, agent, app):
+    """Two agents ask for 40.00 of a 55.00 order at the same instant: the order lock
+    serialises them; one request is approved, the other refused, nothing is over."""
+    _, _, order = market("shopify", order_record("4012", lines=LINES))
+    tickets = [open_refund_ticket(order, agent).id for _ in range(2)]
+    agent_id = agent.agent_id
+    db.session.commit()
+    start, results = threading.Barrier(2), {}
+
+    def ask(ticket_id):
+        with app.app_context():
+            actor = Actor.of_agent(db.session.get(Agent, agent_id))
+            ticket = service.get_ticket(ticket_id)
+            db.session.commit()
+            start.wait(10)
+            try:
+                results[ticket_id] = service.request_refund(ticket, actor, kind="amount", amount="40.00").state
+            except rules.RefundExceedsOrderTotal as exc:
+                results[ticket_id] = exc.code
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=ask, args=(t,)) for t in tickets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results.values()) == ["approved", "refund_exceeds_order_total"]
+    db.session.expire_all()
+    assert [r.amount for r in db.session.scalars(select(TicketRefund))] == [Decimal("40.00")]
 
 
 def test_the_order_row_is_locked_while_a_refund_is_checked(market, agent, app):
@@ -309,3 +347,138 @@ def test_orders_from_a_file_import_are_refused_up_front(make_order, agent):
         service.request_refund(ticket, agent, kind="amount", amount="1.00")
     assert db.session.scalar(select(func.count()).select_from(TicketRefund)) == 0
     assert ticket.refund_state is None
+
+
+# ---------------------------------------------------------------- cancelling, stuck refunds
+
+def test_approved_refunds_not_made_yet_count_toward_the_cap_until_cancelled(market, agent, client, login):
+    _, _, order = market("shopify", order_record("4013", lines=LINES))  # 55.00
+    ticket = open_refund_ticket(order, agent)
+    approved = service.request_refund(ticket, agent, kind="amount", amount="40.00")
+    assert approved.state == "approved"
+    with pytest.raises(rules.RefundExceedsOrderTotal, match="At most €15.00 can still be refunded"):
+        service.request_refund(ticket, agent, kind="amount", amount="20.00")
+    with pytest.raises(service.InvalidTicket, match="must not be empty"):
+        service.cancel_refund(approved, agent, reason="  ")
+    with pytest.raises(rules.ApprovalNotAllowed):
+        service.cancel_refund(approved, Actor("system"), reason="Buyer kept the item")
+    service.cancel_refund(approved, agent, reason="Buyer kept the item")
+    db.session.expire_all()
+    assert (approved.state, approved.cancel_reason, ticket.refund_state) == ("cancelled", "Buyer kept the item",
+                                                                             "cancelled")
+    entry = ticket.events[-1]
+    assert (entry.kind, entry.payload, entry.internal) == ("refund_cancelled", {"refund": approved.id, "from": "approved",
+                                                                                "reason": "Buyer kept the item"}, True)
+    with pytest.raises(rules.InvalidTransition, match="cancelled already"):
+        service.cancel_refund(approved, agent, reason="again")
+    with pytest.raises(rules.InvalidTransition, match="cancelled"):
+        service.execute_refund(approved, agent)
+    made = service.execute_refund(service.request_refund(ticket, agent, kind="amount", amount="55.00"), agent)
+    assert made.state == "succeeded"
+    with pytest.raises(rules.InvalidTransition, match="made already"):
+        service.cancel_refund(made, agent, reason="too late")
+    login()
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert "Buyer kept the item" in page and page.count("Cancel the refund") == 0
+
+
+def test_a_refund_the_marketplace_may_have_made_cannot_be_cancelled_but_a_refused_one_can(market, agent, client,
+                                                                                          login):
+    sandbox, store, order = market("shopify", order_record("4014", lines=LINES))
+    ticket = open_refund_ticket(order, agent)
+    refund = service.request_refund(ticket, agent, kind="amount", amount="10.00")
+    sandbox.faults["refund_error"] = (422, {"errors": "Order has been cancelled"})
+    with pytest.raises(service.RefundFailed):
+        service.execute_refund(refund, agent)
+    login()
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    cancelled = client.post(f"/tickets/{ticket.id}/refunds/{refund.id}/cancel", data={"reason": "Order cancelled"})
+    assert cancelled.status_code == 303
+    db.session.expire_all()
+    assert refund.state == "cancelled"
+    unknown = service.request_refund(ticket, agent, kind="amount", amount="10.00")
+    unknown.state, unknown.outcome_unknown = "failed", True
+    db.session.commit()
+    # a failed refund whose outcome is unknown still holds its amount
+    with pytest.raises(rules.RefundExceedsOrderTotal, match="At most €45.00"):
+        service.request_refund(ticket, agent, kind="amount", amount="45.01")
+    refused = client.post(f"/tickets/{ticket.id}/refunds/{unknown.id}/cancel", data={"reason": "no"})
+    assert refused.status_code == 409 and "retry it" in refused.get_data(as_text=True)
+
+
+def test_refunds_stuck_executing_are_settled_by_asking_the_marketplace(market, agent, app):
+    from helpdesk.dbtypes import utcnow
+    from helpdesk.marketplace.records import RefundRequest
+
+    sandbox, store, order = market("shopify", order_record("4015", lines=LINES))
+    ticket = open_refund_ticket(order, agent)
+    reached = service.request_refund(ticket, agent, kind="amount", amount="20.00")
+    never = service.request_refund(ticket, agent, kind="amount", amount="5.00")
+    # A process marked both "executing", its call for the first reached the marketplace, then it died.
+    started = utcnow()
+    for refund in (reached, never):
+        refund.state, refund.updated_at = "executing", started
+    db.session.commit()
+    make_connector(store).create_refund(order.external_id, RefundRequest(amount=Decimal("20.00"), currency="EUR"))
+    assert service.recover_stuck_refunds(started + timedelta(minutes=14)) == service.Recovery([], [], [])
+    heard = []
+    events.ticket_refunded.connect(lambda t, **kw: heard.append(kw["amount"]), weak=False)
+    try:
+        done = service.recover_stuck_refunds(started + timedelta(minutes=16))
+    finally:
+        events.ticket_refunded.receivers.clear()
+    assert done == service.Recovery(succeeded=[reached.id], failed=[never.id], unreachable=[])
+    db.session.expire_all()
+    stored = refunds_in_db(order)
+    assert [(r.amount, r.origin) for r in stored] == [(Decimal("20.00"), "helpdesk")]
+    assert (reached.state, reached.refund_id) == ("succeeded", stored[0].id)
+    assert (never.state, never.outcome_unknown) == ("failed", False)
+    assert never.error == "The refund was interrupted before Shopify made it; nothing was refunded. Retry it or cancel it."
+    assert heard == [Decimal("20.00")]
+    assert len(sandbox.catalogue.shopify_orders[0]["refunds"]) == 1
+    # idempotent: nothing is executing any more
+    assert service.recover_stuck_refunds(started + timedelta(minutes=30)) == service.Recovery([], [], [])
+    # the failed one is retried for real and goes through
+    service.execute_refund(never, agent)
+    assert never.state == "succeeded" and len(sandbox.catalogue.shopify_orders[0]["refunds"]) == 2
+
+
+def test_a_stuck_refund_stays_executing_while_the_marketplace_is_unreachable(market, agent, app):
+    from helpdesk.dbtypes import utcnow
+
+    _, store, order = market("shopify", order_record("4016", lines=LINES))
+    ticket = open_refund_ticket(order, agent)
+    refund = service.request_refund(ticket, agent, kind="amount", amount="20.00")
+    started = utcnow()
+    refund.state, refund.updated_at = "executing", started
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        store.base_url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    db.session.commit()
+    done = service.recover_stuck_refunds(started + timedelta(minutes=16))
+    assert done == service.Recovery(succeeded=[], failed=[], unreachable=[refund.id])
+    db.session.expire_all()
+    assert refund.state == "executing"
+    result = app.test_cli_runner().invoke(args=["tickets", "refunds-recover"])
+    assert result.exit_code == 0 and result.output.strip() == "0 made, 0 failed, 0 left (marketplace not reachable)."
+
+
+def test_an_unreachable_marketplace_is_told_in_a_sentence_with_the_raw_error_in_the_detail(market, agent, client,
+                                                                                           login):
+    _, store, order = market("shopify", order_record("4017", lines=LINES))
+    ticket = open_refund_ticket(order, agent)
+    refund = service.request_refund(ticket, agent, kind="amount", amount="10.00")
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        store.base_url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    db.session.commit()
+    with pytest.raises(service.RefundFailed) as failed:
+        service.execute_refund(refund, agent)
+    assert str(failed.value) == "Shopify could not be reached; nothing was refunded. Try again in a few minutes."
+    assert (refund.state, refund.outcome_unknown) == ("failed", False)
+    assert ticket.events[-1].payload["detail"].startswith(f"Cannot reach shopify at {store.base_url}/admin/api/")
+    login()
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    headline = page[page.index('id="refund-failed"'):]
+    assert headline[:headline.index("</p>")].endswith("Shopify could not be reached; nothing was refunded. "
+                                                      "Try again in a few minutes.")

@@ -96,11 +96,11 @@ def test_partial_refunds_sum_to_exactly_the_total_and_one_cent_more_is_refused()
                                include_shipping=True)
     assert second.amount == Decimal("24.88")
     assert first.amount + second.amount == o.total
-    with pytest.raises(rules.RefundExceedsOrderTotal, match="At most 0.00 EUR"):
+    with pytest.raises(rules.RefundExceedsOrderTotal, match="At most €0.00 can still be refunded"):
         rules.plan_refund(o, Refunded(total=o.total, units={1: 3}, shipping=Decimal("4.90")), kind="amount", amount="0.01")
     almost = Refunded(total=Decimal("34.86"))
     assert rules.plan_refund(o, almost, kind="amount", amount="0.01").amount == Decimal("0.01")
-    with pytest.raises(rules.RefundExceedsOrderTotal, match="At most 0.01 EUR"):
+    with pytest.raises(rules.RefundExceedsOrderTotal, match="At most €0.01 can still be refunded"):
         rules.plan_refund(o, almost, kind="amount", amount="0.02")
 
 
@@ -164,3 +164,17 @@ def test_warranty_and_claim_deadlines_count_local_days():
                                 zone="UTC") is None
     assert rules.local_midnight(datetime(2024, 3, 31).date() + timedelta(days=0), "Europe/Berlin") == \
         datetime(2024, 3, 30, 23, 0, tzinfo=UTC)
+
+
+def test_amounts_in_refusals_are_written_for_the_currency_not_as_stored_decimals():
+    pounds = order(currency="GBP", lines=((1, "4.60"),))
+    with pytest.raises(rules.RefundExceedsOrderTotal) as refused:
+        rules.plan_refund(pounds, Refunded(), kind="amount", amount="4.61")
+    assert str(refused.value) == ("At most £4.60 can still be refunded on order #1: £0.00 of £4.60 is refunded or "
+                                  "waiting to be refunded already.")
+    yen = order(currency="JPY", lines=((2, "1200"),))
+    with pytest.raises(rules.InvalidRefund, match=r"worth \(¥1,200\)"):
+        rules.plan_refund(yen, Refunded(), kind="lines", lines=[(1, 1)], amount="1201")
+    dinar = order(currency="KWD", lines=((1, "8.250"),))
+    with pytest.raises(rules.RefundExceedsOrderTotal, match="At most KWD8.250 can"):
+        rules.plan_refund(dinar, Refunded(), kind="amount", amount="8.251")

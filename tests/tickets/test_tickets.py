@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from chat.service import start_conversation
 from helpdesk.extensions import db
+from tests.tickets.conftest import identify
 from tickets import events, rules, service
 from tickets.cli import create_token, set_carrier_rule, set_policy
 from tickets.models import Ticket, TicketEvent, TimelineIsAppendOnly
@@ -211,18 +212,6 @@ def test_statuses_request_info_hold_solve_reopen_close(make_order, agent):
 
 # ---------------------------------------------------------------- HTTP: buyer pages
 
-def identify(client, number="#1001", email="ana@example.pt"):
-    client.application.config["WTF_CSRF_ENABLED"] = False
-    return client.post("/help/", data={"order_number": number, "email": email})
-
-
-@pytest.fixture
-def no_csrf(app):
-    app.config["WTF_CSRF_ENABLED"] = False
-    yield
-    app.config["WTF_CSRF_ENABLED"] = True
-
-
 def test_a_buyer_opens_a_return_on_their_own_order_only(client, make_order, no_csrf):
     mine = make_order("1001", delivered_at=RECENT)
     theirs = make_order("2002", delivered_at=RECENT, email="bo@example.se", customer_id="8")
@@ -374,3 +363,48 @@ def test_goodwill_covers_the_window_but_never_an_order_that_was_not_shipped(make
         service.create_ticket(Actor.of_agent(agent), order=order, type="return", subject="Goodwill?",
                               lines=[{"order_line_id": order.lines[0].id, "quantity": 1}], now=NOW,
                               override_policy=True, override_reason="Loyal buyer")
+
+
+def test_html_in_every_ticket_text_field_is_shown_as_text(client, login, make_order, no_csrf):
+    """Subject, description, messages, notes, tags, replacement, claim carrier, tracking
+    and reference, dispute reference and reason, refund, cancel and override reasons,
+    evidence file names: on the agent's pages, the list and the buyer's page."""
+    from tickets.evidence import add_evidence
+    from tests.chat.test_attachments import PNG
+
+    order = make_order("1001", delivered_at=RECENT, lines=(("MUG", "Blue mug", 2, "12.50"),))
+    agent = login()
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    me = Actor.of_agent(agent)
+    short = HOSTILE[:40]
+    exchange = service.create_ticket(me, order=order, type="exchange", subject=HOSTILE, description=HOSTILE,
+                                     lines=[{"order_line_id": order.lines[0].id, "quantity": 1}],
+                                     replacement={"title": HOSTILE, "sku": short}, override_policy=True,
+                                     override_reason=HOSTILE, tags=[short])
+    service.add_message(exchange, me, HOSTILE)
+    service.add_message(exchange, me, HOSTILE, internal=True)
+    service.add_message(exchange, Actor.of_buyer(order.customer_id), HOSTILE)
+    refund = service.request_refund(exchange, me, kind="amount", amount="1.00", reason=HOSTILE)
+    service.cancel_refund(refund, me, reason=HOSTILE)
+    claim = service.create_ticket(me, order=order, type="logistics_claim", subject=HOSTILE,
+                                  claim={"kind": "lost", "carrier": HOSTILE[:100], "tracking_number": HOSTILE[:100]})
+    service.update_claim(claim, me, claim_reference=HOSTILE[:100])
+    add_evidence(claim, Actor.of_buyer(order.customer_id), data=PNG, filename=HOSTILE + ".png")
+    dispute = service.create_ticket(me, order=order, type="payment_dispute", subject=HOSTILE,
+                                    dispute={"evidence_due_at": "2030-01-01T00:00:00Z", "reference": HOSTILE[:100],
+                                             "network_reason": HOSTILE})
+    pages = {f"/tickets/{t.id}": t for t in (exchange, claim, dispute)}
+    pages["/tickets/?tab=all"] = None
+    for url in pages:
+        page = client.get(url).get_data(as_text=True)
+        assert "<script>" not in page and "<img src=x" not in page, url
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page, url
+    exchange_page = client.get(f"/tickets/{exchange.id}").get_data(as_text=True)
+    # subject (title and heading), description, replacement, 3 messages, override, refund and cancel reasons
+    assert exchange_page.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;") >= 9
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src" in exchange_page  # the tag, cut at 40
+    identify(client)
+    for ticket in (exchange, claim):
+        page = client.get(f"/help/requests/{ticket.id}").get_data(as_text=True)
+        assert "<script>" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
