@@ -115,6 +115,8 @@ def from_environment(instance_path: str, environ: dict[str, str] | None = None) 
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": env.get("MAIL_FROM", "Helpdesk <helpdesk@localhost>"),
+        # A folder that receives each e-mail as an .eml file instead of SMTP (the demo's outbox).
+        "MAIL_OUTBOX_DIR": env.get("MAIL_OUTBOX_DIR", ""),
         # Machine translation of chat (helpdesk/translation): the engine (auto = argos when
         # argostranslate is installed, else none), where its models live, the agents' default
         # language, and the languages the detector chooses among.
