@@ -214,4 +214,7 @@ def create_app(config: dict | None = None) -> Flask:
     from tickets import register as register_tickets
 
     register_tickets(app)
+    from tickets.sla import register as register_sla
+
+    register_sla(app)
     return app
