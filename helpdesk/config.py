@@ -123,5 +123,9 @@ def from_environment(instance_path: str, environ: dict[str, str] | None = None) 
         "TRANSLATION_AGENT_LANGUAGE": env.get("TRANSLATION_AGENT_LANGUAGE", "en"),
         "TRANSLATION_DETECT_LANGUAGES": tuple(
             env.get("TRANSLATION_DETECT_LANGUAGES", "ar de en es fr it ja ko nl pl pt ru tr zh").replace(",", " ").split()),
+        # The periodic jobs (SLA warnings, breaches, escalations): in the serving process
+        # (embedded layout), or off here and in one `flask scheduler run` (scaled out).
+        "SCHEDULER_IN_PROCESS": env.get("SCHEDULER_IN_PROCESS", "1") == "1",
+        "SCHEDULER_INTERVAL": int(env.get("SCHEDULER_INTERVAL", "30")),
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
     }
