@@ -31,9 +31,10 @@ def _in_own_transaction(receiver):
 
 
 def register(app: Flask) -> None:
-    """Register the SLA tables, pages and API, and subscribe to the ticket events."""
+    """Register the SLA tables, pages and API, and subscribe to the ticket events (the
+    targets, and the live queue)."""
     from helpdesk.extensions import csrf
-    from tickets.sla import models, service  # noqa: F401  (register the tables)
+    from tickets.sla import models, queue, service  # noqa: F401  (register the tables)
     from tickets.sla.routes import api_bp, bp
 
     app.register_blueprint(bp)
@@ -43,6 +44,9 @@ def register(app: Flask) -> None:
                              (events.ticket_agent_replied, service.on_agent_replied),
                              (events.ticket_buyer_replied, service.on_buyer_replied),
                              (events.ticket_status_changed, service.on_status_changed),
-                             (events.ticket_reopened, service.on_reopened)):
+                             (events.ticket_reopened, service.on_reopened),
+                             (events.ticket_created, queue.announce),
+                             (events.ticket_status_changed, queue.announce),
+                             (events.ticket_assigned, queue.announce)):
         if not any(getattr(r, "__wrapped__", None) is receiver for r in signal.receivers.values()):
             signal.connect(_in_own_transaction(receiver), weak=False)
