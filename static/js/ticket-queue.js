@@ -2,25 +2,7 @@
 // (Socket.IO room "agents"); ticked boxes stay ticked.
 "use strict";
 
-(function () {
-  const socket = HelpdeskChat.socket();
-  let queued = false;
-  function refresh() {
-    if (queued) return;
-    queued = true;
-    setTimeout(function () {
-      queued = false;
-      const ticked = new Set(Array.from(document.querySelectorAll("#queue-rows input[name=ids]:checked"))
-        .map(function (box) { return box.value; }));
-      fetch(location.href, { headers: { Accept: "text/html" } }).then(function (r) { return r.text(); })
-        .then(function (html) {
-          const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("queue-rows");
-          if (!fresh) return;
-          fresh.querySelectorAll("input[name=ids]").forEach(function (box) { box.checked = ticked.has(box.value); });
-          document.getElementById("queue-rows").replaceWith(fresh);
-        });
-    }, 300);
-  }
-  socket.on("ticket", refresh);
-  socket.on("sla", refresh);
-})();
+HelpdeskChat.refreshOn(["ticket", "sla"], "queue-rows", function (old, fresh) {
+  const ticked = new Set(Array.from(old.querySelectorAll("input[name=ids]:checked")).map(function (box) { return box.value; }));
+  fresh.querySelectorAll("input[name=ids]").forEach(function (box) { box.checked = ticked.has(box.value); });
+});
