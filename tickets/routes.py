@@ -300,6 +300,7 @@ def _show(ticket: Ticket, error: str | None = None, status: int = 200):
         "tickets/show.html", ticket=ticket, order=order, agents=agents, teams=teams, resolutions=RESOLUTIONS,
         priorities=PRIORITIES, reasons=REASON_CODES, claim_outcomes=CLAIM_OUTCOMES, dispute_outcomes=DISPUTE_OUTCOMES,
         refunded=service.refunded_so_far(order) if order else None,
+        sla_targets=sla_service.targets_of(ticket.id),
     ), status
 
 

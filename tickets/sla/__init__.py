@@ -19,11 +19,13 @@ from tickets import events
 
 
 def _in_own_transaction(receiver):
-    """A receiver whose failure rolls its own changes back (the ticket's are committed)."""
+    """A receiver in a transaction of its own: committed when it returns (so no read of
+    it keeps SQLite's write lock), rolled back when it fails (the ticket's change stays)."""
     @functools.wraps(receiver)
     def run(ticket, **kwargs):
         try:
             receiver(ticket, **kwargs)
+            db.session.commit()
         except Exception:
             db.session.rollback()
             raise

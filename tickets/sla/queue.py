@@ -152,5 +152,4 @@ def auto_assign(ticket: Ticket, rule: str, actor: Actor, *, now: datetime, load:
 def announce(ticket: Ticket, **_extra) -> None:
     """Tell every agent console that ``ticket`` changed (Socket.IO event ``ticket`` to
     the ``agents`` room), so open queues refresh their rows."""
-    current_app.extensions["socketio"].emit("ticket", {"id": ticket.id, "status": ticket.status,
-                                                       "assignee": ticket.assignee_id}, to="agents")
+    current_app.extensions["socketio"].emit("ticket", {"id": ticket.id}, to="agents")

@@ -24,7 +24,7 @@ from helpdesk.extensions import db
 from helpdesk.models import Agent, Store
 from tickets import api as tickets_api
 from tickets.models import PRIORITIES, TICKET_TYPES, Ticket
-from tickets.sla import policies
+from tickets.sla import policies, service
 from tickets.sla.clock import WEEKDAYS
 from tickets.sla.models import METRICS, SlaCalendar, SlaPolicy, SlaTarget
 
@@ -144,9 +144,7 @@ def api_policy(policy_id: int):
 def api_targets(ticket_id: int):
     """The ticket's SLA targets, as stored."""
     _row(Ticket, ticket_id)
-    rows = db.session.scalars(select(SlaTarget).filter_by(ticket_id=ticket_id)
-                              .order_by(SlaTarget.metric, SlaTarget.cycle))
-    return jsonify({"targets": [target_json(r) for r in rows]})
+    return jsonify({"targets": [target_json(r) for r in service.targets_of(ticket_id)]})
 
 
 # ---------------------------------------------------------------- admin pages

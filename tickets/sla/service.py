@@ -133,10 +133,8 @@ def cancel(target: SlaTarget, at: datetime) -> None:
 # ---------------------------------------------------------------- reactions to ticket events
 
 def _targets(ticket: Ticket, *, running: bool = False) -> list[SlaTarget]:
-    stmt = select(SlaTarget).filter_by(ticket_id=ticket.id).order_by(SlaTarget.metric, SlaTarget.cycle)
-    if running:
-        stmt = stmt.where(SlaTarget.state.in_(RUNNING))
-    return list(db.session.scalars(stmt))
+    targets = targets_of(ticket.id)
+    return [t for t in targets if t.state in RUNNING] if running else targets
 
 
 def _latest(targets: list[SlaTarget], metric: str) -> SlaTarget | None:
@@ -279,13 +277,13 @@ def fire_due(now: datetime) -> Fired:
             for target in batch:
                 extra = {"breached": True, "breached_at": target.due_at} if kind == "breach" else {}
                 if _claim(target, claim_column, now, **extra):
-                    won.append(target)
+                    won.append((target.id, _notice(kind, target, now)))
                     tickets.record(db.session.get(Ticket, target.ticket_id), SYSTEM, f"sla_{kind}",
                                    _payload(target, now), internal=True, now=now)
             db.session.commit()
-            for target in won:
-                getattr(fired, "warnings" if kind == "warning" else "breaches").append(target.id)
-                _notify(kind, target, now)
+            for target_id, notice in won:
+                getattr(fired, "warnings" if kind == "warning" else "breaches").append(target_id)
+                _send(notice)
             if len(batch) < BATCH:
                 break
     fired.escalations = _escalate_breached(now)
@@ -309,21 +307,22 @@ def _escalate_breached(now: datetime) -> list[int]:
         won = []
         for target in batch:
             if _claim(target, "escalated_at", now):
-                won.append(target)
+                won.append((target.id, target.ticket_id, target.policy_id, _notice("escalation", target, now)))
                 tickets.record(db.session.get(Ticket, target.ticket_id), SYSTEM, "sla_escalated",
                                _payload(target, now), internal=True, now=now)
         db.session.commit()
-        for target in won:
-            _escalation_actions(target, now)
-            _notify("escalation", target, now)
-            done.append(target.id)
+        for target_id, ticket_id, policy_id, notice in won:
+            _escalation_actions(ticket_id, policy_id, now)
+            db.session.commit()  # end the actions' reads before sending
+            _send(notice)
+            done.append(target_id)
         if len(batch) < BATCH:
             return done
 
 
-def _escalation_actions(target: SlaTarget, now: datetime) -> None:
-    policy = db.session.get(SlaPolicy, target.policy_id) if target.policy_id else None
-    ticket = db.session.get(Ticket, target.ticket_id)
+def _escalation_actions(ticket_id: int, policy_id: int | None, now: datetime) -> None:
+    policy = db.session.get(SlaPolicy, policy_id) if policy_id else None
+    ticket = db.session.get(Ticket, ticket_id)
     if policy is None or not ticket.is_open:
         return
     try:
@@ -355,26 +354,51 @@ SUBJECTS = {
 }
 
 
-def _notify(kind: str, target: SlaTarget, now: datetime) -> None:
-    """Tell the agents' consoles (Socket.IO room ``agents``) and e-mail the people
-    concerned: the assignee of a warning, the team leads of an escalation. A mail server
-    that fails is logged; the notice stays on the timeline."""
+@dataclass
+class Notice:
+    """A notice to send once its claim is committed: the console event's ``payload``,
+    the e-mail's ``subject`` and ``body``, and ``recipients`` ``[(e-mail, name)]``."""
+
+    payload: dict
+    subject: str
+    body: str
+    recipients: list[tuple[str, str]]
+
+
+def _notice(kind: str, target: SlaTarget, now: datetime) -> Notice:
+    """What to tell about ``kind`` on ``target``, read before the claim commits (so
+    sending holds no transaction): the assignee hears of a warning, the team leads of an
+    escalation; a breach goes to the consoles only."""
     ticket = db.session.get(Ticket, target.ticket_id)
-    payload = {"kind": kind, "ticket": ticket.id, **_payload(target, now)}
-    log.warning("sla %s", kind, extra={"ticket_id": ticket.id, "metric": target.metric, "target": target.id})
-    current_app.extensions["socketio"].emit("sla", payload, to="agents")
-    recipients = {"warning": [ticket.assignee] if ticket.assignee else [], "breach": [],
-                  "escalation": team_leads(ticket)}[kind]
+    people = {"warning": [ticket.assignee] if ticket.assignee else [], "breach": [],
+              "escalation": team_leads(ticket)}[kind]
+    metric = target.metric.replace("_", " ")
+    return Notice(payload={"kind": kind, "ticket": ticket.id, **_payload(target, now)},
+                  subject=SUBJECTS[kind].format(id=ticket.id, metric=metric),
+                  body=(f"Ticket #{ticket.id}: {ticket.subject}\nTarget: {metric} (cycle {target.cycle})\n"
+                        f"Due: {target.due_at.isoformat()}\n"),
+                  recipients=[(agent.email, agent.display_name) for agent in people])
+
+
+def _send(notice: Notice) -> None:
+    """Tell the agents' consoles (Socket.IO room ``agents``) and e-mail the recipients;
+    a mail server that fails is logged (the notice stays on the timeline)."""
+    log.warning("sla %s", notice.payload["kind"], extra={"ticket_id": notice.payload["ticket"],
+                                                         "metric": notice.payload["metric"]})
+    current_app.extensions["socketio"].emit("sla", notice.payload, to="agents")
     if not current_app.config["MAIL_SERVER"]:
         return
-    subject = SUBJECTS[kind].format(id=ticket.id, metric=target.metric.replace("_", " "))
-    body = (f"Ticket #{ticket.id}: {ticket.subject}\nTarget: {target.metric.replace('_', ' ')} "
-            f"(cycle {target.cycle})\nDue: {target.due_at.isoformat()}\n")
-    for agent in recipients:
+    for email, name in notice.recipients:
         try:
-            send_text(agent.email, subject, body, to_name=agent.display_name)
+            send_text(email, notice.subject, notice.body, to_name=name)
         except MailError:
-            log.exception("sla notice e-mail failed", extra={"ticket_id": ticket.id})
+            log.exception("sla notice e-mail failed", extra={"ticket_id": notice.payload["ticket"]})
+
+
+def targets_of(ticket_id: int) -> list[SlaTarget]:
+    """Every SLA target of the ticket, by metric and cycle."""
+    return list(db.session.scalars(select(SlaTarget).filter_by(ticket_id=ticket_id)
+                                   .order_by(SlaTarget.metric, SlaTarget.cycle)))
 
 
 def next_due(ticket_ids: list[int]) -> dict[int, SlaTarget]:
@@ -387,6 +411,3 @@ def next_due(ticket_ids: list[int]) -> dict[int, SlaTarget]:
     return first
 
 
-__all__ = ["Fired", "achieve", "cancel", "fire_due", "left_seconds", "next_due", "on_agent_replied",
-           "on_buyer_replied", "on_created", "on_reopened", "on_status_changed", "open_target", "pause", "resume",
-           "team_leads", "used_seconds"]

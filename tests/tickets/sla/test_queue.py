@@ -52,6 +52,14 @@ def test_open_view_sorts_by_next_sla_due(client, login, setup):
     assert f'{due.strftime("%-I:%M")}\u202f{due.strftime("%p")} GMT{due.strftime("%z")[:3]}:00">3 hours left' in page
 
 
+def test_the_ticket_page_shows_its_targets(client, login, setup):
+    login()
+    page = client.get(f"/tickets/{setup['solved'].id}").get_data(as_text=True)
+    table = page[page.index('id="sla-targets"'):page.index("</table>", page.index('id="sla-targets"'))]
+    assert re.findall(r"<td>(first response|resolution)</td>\s*<td>([^<]+)</td>", table) == [
+        ("first response", "not needed")]
+
+
 def test_breaching_soon_breached_and_filters(client, login, setup, store):
     login()
     get = lambda query: ids_on(client.get(f"/tickets/?{query}").get_data(as_text=True))  # noqa: E731
