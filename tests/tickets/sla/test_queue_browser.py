@@ -12,6 +12,7 @@ from helpdesk.extensions import db
 from tests.browser.test_chat_browser import sign_in
 from tickets import service
 from tickets.service import Actor
+from tickets.sla.service import fire_due
 
 expect.set_options(timeout=15_000)
 
@@ -49,6 +50,9 @@ def test_queue_updates_live_and_takes_in_bulk(browser, app, serve, make_agent, m
         expect(page.locator("#queue-rows tr")).to_have_count(2)
         assert page.locator("#queue-rows tr").first.get_attribute("data-ticket") == str(late)
         expect(row.get_by_role("checkbox")).to_be_checked()
+        fire_due(utcnow())  # the late ticket's first response breaches: the console hears it
+        expect(page.locator("#sla-notice")).to_have_text(f"SLA escalated: ticket #{late}, first response")
+        db.session.rollback()
         page.get_by_label("Action").select_option("take")
         page.get_by_role("button", name="Apply").click()
         expect(page.get_by_text("Done for 1 tickets.")).to_be_visible()
