@@ -51,6 +51,8 @@ def sla_scan(app: Flask, now: datetime | None = None):
 def build(app: Flask, *, blocking: bool = False) -> BaseScheduler:
     """A scheduler (not started) whose SLA scan runs every ``SCHEDULER_INTERVAL`` seconds,
     the first time as soon as it starts (catch-up after downtime)."""
+    # Every run of every job is not news: APScheduler's per-run INFO lines stay out of the log.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=timezone.utc)
     scheduler.add_job(sla_scan, "interval", args=[app], id=SLA_JOB, seconds=app.config["SCHEDULER_INTERVAL"],
                       next_run_time=utcnow(), coalesce=True, max_instances=1, replace_existing=True)
