@@ -17,6 +17,7 @@ from tickets.sla.models import METRICS, SlaCalendar, SlaPolicy
 MAX_TARGET_SECONDS = 366 * 86_400
 MAX_LIST = 200
 MAX_NAME = 120
+MAX_POSITION = 100_000
 
 
 class InvalidPolicy(ValueError):
@@ -67,30 +68,36 @@ def _choices(data: dict, key: str, allowed: tuple[str, ...]) -> list[str]:
 
 
 def _seconds(data: dict, key: str) -> int | None:
-    """A target in seconds from ``key`` (seconds) or ``key`` with ``_hours``/``_minutes``."""
+    """A target in whole seconds from ``<key>_seconds``, ``<key>_hours`` or ``<key>_minutes``."""
+    label = f"The {key.replace('_', ' ')} target"
     value = data.get(f"{key}_seconds")
     if value in (None, "") and data.get(f"{key}_hours") not in (None, ""):
-        value = _number(data[f"{key}_hours"], key) * 3600
+        value = round(_number(data[f"{key}_hours"], label) * 3600)
     elif value in (None, "") and data.get(f"{key}_minutes") not in (None, ""):
-        value = _number(data[f"{key}_minutes"], key) * 60
+        value = round(_number(data[f"{key}_minutes"], label) * 60)
     if value in (None, ""):
         return None
-    seconds = _number(value, key)
+    seconds = _number(value, label)
     if seconds != int(seconds) or not 0 < seconds <= MAX_TARGET_SECONDS:
-        raise InvalidPolicy(f"The {key.replace('_', ' ')} target must be a positive time of at most 366 days.")
+        raise InvalidPolicy(f"{label} must be a positive time of at most 366 days.")
     return int(seconds)
 
 
-def _number(value: object, what: str) -> float:
+def _number(value: object, label: str) -> float:
+    """A finite number from JSON or form text (ASCII digits only).
+
+    Raises:
+        InvalidPolicy: "<label> must be a number."
+    """
     text = str(value).strip()
-    if isinstance(value, bool) or len(text) > 20 or not text.replace(".", "", 1).isascii():
-        raise InvalidPolicy(f"The {what.replace('_', ' ')} target must be a number.")
-    try:
-        number = float(text)
-    except ValueError:
-        raise InvalidPolicy(f"The {what.replace('_', ' ')} target must be a number.") from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise InvalidPolicy(f"The {what.replace('_', ' ')} target must be a number.")
+    number = None
+    if not isinstance(value, bool) and len(text) <= 20 and text.isascii():
+        try:
+            number = float(text)
+        except ValueError:
+            number = None
+    if number is None or number != number or number in (float("inf"), float("-inf")):
+        raise InvalidPolicy(f"{label} must be a number.")
     return number
 
 
@@ -125,7 +132,10 @@ def apply_policy(policy: SlaPolicy, data: dict) -> SlaPolicy:
     duplicate = db.session.scalar(select(SlaPolicy.id).filter_by(name=values["name"]))
     if duplicate is not None and duplicate != policy.id:
         raise InvalidPolicy("Another policy has this name.")
-    values["position"] = int(_number(data.get("position") or 0, "position"))
+    position = _number(data.get("position") or 0, "The order")
+    if position != int(position) or not 0 <= position <= MAX_POSITION:
+        raise InvalidPolicy(f"The order must be a whole number from 0 to {MAX_POSITION}.")
+    values["position"] = int(position)
     values["active"] = _flag(data, "active", True)
     values["types"] = _choices(data, "types", TICKET_TYPES)
     values["priorities"] = _choices(data, "priorities", PRIORITIES)
@@ -160,8 +170,8 @@ def apply_policy(policy: SlaPolicy, data: dict) -> SlaPolicy:
         values["calendar_id"] = int(calendar_id)
     ratio = data.get("warn_ratio")
     if ratio in (None, "") and data.get("warn_percent") not in (None, ""):
-        ratio = _number(data["warn_percent"], "warning") / 100
-    ratio = 0.75 if ratio in (None, "") else _number(ratio, "warning")
+        ratio = _number(data["warn_percent"], "The warning") / 100
+    ratio = 0.75 if ratio in (None, "") else _number(ratio, "The warning")
     if not 0 < ratio < 1:
         raise InvalidPolicy("The warning must come between 1% and 99% of the target.")
     values["warn_ratio"] = ratio

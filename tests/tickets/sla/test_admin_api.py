@@ -99,6 +99,9 @@ def test_bad_calendars_are_refused(api, body, message):
     ({"name": "P", "business": False, "first_response_hours": 1, "escalate_to_agent_id": 999999}, "no such agent"),
     ({"name": "P", "business": False, "first_response_hours": 1, "store_ids": [12345]}, "store"),
     ({"name": "P", "business": False, "first_response_hours": 1, "types": "x" * 5000}, "Unknown types"),
+    ({"name": "P", "business": False, "first_response_hours": 1, "position": 1e300}, "The order must be a whole"),
+    ({"name": "P", "business": False, "first_response_hours": 1, "position": "-3"}, "The order must be a whole"),
+    ({"name": "P", "business": False, "first_response_minutes": "ten"}, "first response target must be a number"),
 ])
 def test_bad_policies_are_refused(api, body, message):
     response = api("POST", "/policies", body)
