@@ -223,4 +223,7 @@ def create_app(config: dict | None = None) -> Flask:
     from tickets.translation import init_app as init_ticket_translation
 
     init_ticket_translation(app)
+    from tickets.sla import register as register_sla
+
+    register_sla(app)
     return app

@@ -242,9 +242,10 @@ def register_cli(app: Flask) -> None:
     """Attach the command groups to ``app``."""
     from chat.cli import chat_cli
     from helpdesk.demo import demo_cli
+    from helpdesk.scheduler import scheduler_cli
     from helpdesk.translation.cli import translate_cli
 
-    for group in (agents_cli, stores_cli, orders_cli, chat_cli, demo_cli, translate_cli):
+    for group in (agents_cli, stores_cli, orders_cli, chat_cli, demo_cli, translate_cli, scheduler_cli):
         app.cli.add_command(group)
 
 

@@ -139,5 +139,9 @@ def from_environment(instance_path: str, environ: dict[str, str] | None = None) 
         "SURVEY_CHANGE_HOURS": int(env.get("SURVEY_CHANGE_HOURS", "48")),
         "SURVEY_NPS": env.get("SURVEY_NPS", "0") == "1",
         "SURVEY_LOW_SCORE_REOPENS": env.get("SURVEY_LOW_SCORE_REOPENS", "0") == "1",
+        # The periodic jobs (SLA warnings, breaches, escalations): in the serving process
+        # (embedded layout), or off here and in one `flask scheduler run` (scaled out).
+        "SCHEDULER_IN_PROCESS": env.get("SCHEDULER_IN_PROCESS", "1") == "1",
+        "SCHEDULER_INTERVAL": int(env.get("SCHEDULER_INTERVAL", "30")),
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
     }

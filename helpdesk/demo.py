@@ -80,4 +80,7 @@ def seed(sandbox_url):
         create_agent(email, name, password, role=role, team="After-sales", time_zone=zone, locale=locale,
                      languages=languages)
         click.echo(f"  {role:8} {email:28} {password}")
+    from tickets.sla.demo import seed_demo_sla
+
+    click.echo(f"SLA: calendar, policies and {seed_demo_sla()} demo tickets")
     click.echo(json.dumps(order_stats()))

@@ -125,7 +125,9 @@ class Agent(UserMixin, db.Model):
 class Customer(db.Model):
     """A buyer. ``country`` is ISO 3166-1 alpha-2 (``None`` when the source gave none
     or named a region that has no code, such as "European Community"); the name as the
-    marketplace gave it stays in ``country_name``. ``preferred_language`` is BCP 47."""
+    marketplace gave it stays in ``country_name``. ``preferred_language`` is BCP 47.
+    ``tier`` is the seller's own grouping of buyers (``"vip"``, ``"b2b"``...), which SLA
+    policies can match."""
 
     __tablename__ = "customer"
 
@@ -138,6 +140,7 @@ class Customer(db.Model):
     country_name: Mapped[str | None] = mapped_column(String(120))
     preferred_language: Mapped[str | None] = mapped_column(String(35))
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    tier: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     accounts: Mapped[list[CustomerAccount]] = relationship(back_populates="customer", cascade="all, delete-orphan")

@@ -26,6 +26,8 @@ Signals:
         ``outcome_unknown``).
     ticket_buyer_replied / ticket_agent_replied: a public message on the timeline (SLA
         next-response clocks).
+    ticket_assigned: the assignee or team changed (``agent_id`` of the new assignee is
+        ``assignee_id``; queues refresh).
 """
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ ticket_refunded = signals.signal("ticket-refunded")
 ticket_refund_failed = signals.signal("ticket-refund-failed")
 ticket_buyer_replied = signals.signal("ticket-buyer-replied")
 ticket_agent_replied = signals.signal("ticket-agent-replied")
+ticket_assigned = signals.signal("ticket-assigned")
 
 
 def emit(signal, ticket, **kwargs) -> None:

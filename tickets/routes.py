@@ -5,16 +5,22 @@ order number and e-mail. Thin: every rule is in :mod:`tickets.service` and
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from chat.routes import conversation_or_404
 from helpdesk.console.routes import ORDER_DETAIL
+from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db, limiter, talisman
-from helpdesk.models import Agent, Order, Team
+from helpdesk.models import Agent, Order, Store, Team
 from helpdesk.uploads import send_upload
+from helpdesk.validation import InvalidInput, clean_language_tag
 from tickets import bp, evidence, macros, rules, service
 from tickets.models import (
     CHANNELS,
@@ -29,10 +35,11 @@ from tickets.models import (
     TicketMacro,
 )
 from tickets.service import Actor
+from tickets.sla import queue
+from tickets.sla import service as sla_service
 
 PER_PAGE = 50
 MAX_PAGE = 1_000_000
-LIST_TABS = ("open", "mine", "unassigned", "refund_failed", "solved", "all")
 BUYER_TYPES = ("return", "refund", "exchange", "warranty", "logistics_claim", "order_change", "question")
 BUYER_SESSION_KEY = "tickets_buyer"
 
@@ -61,6 +68,17 @@ REASON_LABELS = {
 CLAIM_KIND_LABELS = {
     "lost": _l("lost"), "damaged": _l("damaged"), "late": _l("late"), "customs_held": _l("held in customs"),
 }
+
+SLA_METRIC_LABELS = {
+    "first_response": _l("first response"), "next_response": _l("next response"),
+    "periodic_update": _l("periodic update"), "resolution": _l("resolution"),
+}
+
+
+@bp.app_template_filter("sla_metric")
+def sla_metric_label(value: str | None) -> str:
+    """An SLA metric in words."""
+    return str(SLA_METRIC_LABELS.get(value or "", value or ""))
 
 
 @bp.app_template_filter("reason_label")
@@ -123,21 +141,102 @@ def ticket_or_404(ticket_id: int, for_buyer: int | None = None) -> Ticket:
 @bp.get("/tickets/")
 @login_required
 def index():
-    """Tickets by tab (open, mine, unassigned, refund failed, solved, all) and type."""
+    """The agent's queue: a view (see :data:`tickets.sla.queue.VIEWS`), filtered by type,
+    store and language, sorted by the next SLA due; each row's SLA badge counts down in
+    the agent's zone."""
     tab = request.args.get("tab", "open")
-    tab = tab if tab in LIST_TABS else "open"
+    tab = tab if tab in queue.VIEWS else "open"
     kind = request.args.get("type")
     kind = kind if kind in TICKET_TYPES else None
-    stmt = service.tickets_query(
-        status={"open": "open", "mine": "open", "unassigned": "open", "solved": "solved"}.get(tab), type=kind,
-        assignee_id=current_user.id if tab == "mine" else None, unassigned=tab == "unassigned",
-        refund_failed=tab == "refund_failed",
-    )
+    store_id = request.args.get("store", type=int)
+    stores = db.session.scalars(select(Store).order_by(Store.name)).all()
+    store_id = store_id if any(s.id == store_id for s in stores) else None
+    language = (request.args.get("language") or "").strip()
+    try:
+        language = clean_language_tag(language) if language else None
+    except InvalidInput:
+        language = None
+    now = utcnow()
+    stmt = queue.queue_query(tab, current_user, now=now, type=kind, store_id=store_id, language=language)
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     result = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
     if result.pages and page > result.pages:
         result = db.paginate(stmt, page=result.pages, per_page=PER_PAGE, error_out=False)
-    return render_template("tickets/index.html", result=result, tab=tab, tabs=LIST_TABS, kind=kind, types=TICKET_TYPES)
+    running = sla_service.next_due([ticket.id for ticket in result.items])
+    rows = [(ticket, sla_badge(running.get(ticket.id), now)) for ticket in result.items]
+    agents = db.session.scalars(select(Agent).where(Agent.active.is_(True)).order_by(Agent.display_name)).all()
+    filters = {"tab": tab, "type": kind, "store": store_id, "language": language}
+    return render_template("tickets/index.html", result=result, rows=rows, tab=tab, tabs=queue.VIEWS, kind=kind,
+                           types=TICKET_TYPES, stores=stores, store_id=store_id, language=language, agents=agents,
+                           filters=filters, rules=queue.ASSIGNMENT_RULES)
+
+
+def sla_badge(target, now) -> dict | None:
+    """What the SLA badge shows for the ticket's running target due first:
+    ``{"state": "breached"|"soon"|"ok"|"paused", "text", "due", "metric"}``, the time
+    left (or overdue) in words of the agent's locale; ``None`` without a target."""
+    if target is None:
+        return None
+    left = sla_service.left_seconds(target, now) if target.state == "paused" else (
+        (target.due_at - now).total_seconds())
+    words = format_timedelta(timedelta(seconds=abs(left)), granularity="minute", threshold=1.5)
+    if target.state == "paused":
+        state, text = "paused", _("paused, %(time)s left", time=words)
+    elif left <= 0:
+        state, text = "breached", _("overdue by %(time)s", time=words)
+    else:
+        state = "soon" if left <= queue.SOON.total_seconds() else "ok"
+        text = _("%(time)s left", time=words)
+    return {"state": state, "text": text, "due": target.due_at, "metric": target.metric}
+
+
+@bp.post("/tickets/<id:ticket_id>/take")
+@login_required
+def take(ticket_id: int):
+    """Take an unassigned ticket (409 when another agent was first)."""
+    return _act(ticket_id, lambda t: queue.take(t.id, current_user._get_current_object(), now=utcnow()))
+
+
+BULK_LIMIT = PER_PAGE
+
+
+@bp.post("/tickets/bulk")
+@login_required
+def bulk():
+    """One action on the chosen tickets: ``assign`` (``agent_id``, empty to unassign),
+    ``auto_assign`` (``rule``), ``take``, or ``status`` (``status``: open, on hold,
+    solved, closed). Each ticket is done on its own; the refusals are listed."""
+    ids = request.form.getlist("ids")
+    action = request.form.get("action")
+    if not ids or len(ids) > BULK_LIMIT or not all(i.isascii() and i.isdigit() and len(i) < 12 for i in ids):
+        abort(422, description=_("Choose between 1 and %(n)d tickets.", n=BULK_LIMIT))
+    if action not in ("assign", "auto_assign", "take", "status"):
+        abort(422, description=_("Choose an action."))
+    actor, now = agent_actor(), utcnow()
+    load = queue.open_load()
+    refused = []
+    for ticket_id in dict.fromkeys(int(i) for i in ids):
+        try:
+            if action == "take":
+                queue.take(ticket_id, current_user._get_current_object(), now=now)
+                continue
+            ticket = service.get_ticket(ticket_id)
+            if action == "assign":
+                service.assign(ticket, actor, agent_id=request.form.get("agent_id"), now=now)
+            elif action == "auto_assign":
+                if queue.auto_assign(ticket, request.form.get("rule", ""), actor, now=now, load=load) is None:
+                    refused.append(f"#{ticket_id}: {_('no agent to assign')}")
+            else:
+                service.set_status(ticket, actor, request.form.get("status"), now=now)
+        except rules.TicketRuleError as exc:
+            db.session.rollback()
+            refused.append(f"#{ticket_id}: {exc}")
+    if refused:
+        flash(_("Not done: %(list)s", list="; ".join(refused)), "error")
+    else:
+        flash(_("Done for %(n)d tickets.", n=len(ids)))
+    return redirect(url_for("tickets.index", **{k: v for k, v in request.args.items() if k in
+                                                ("tab", "type", "store", "language", "page")}), 303)
 
 
 def _new_form_context(order: Order | None, conversation, form, error: str | None = None) -> dict:
@@ -210,6 +309,7 @@ def _show(ticket: Ticket, error: str | None = None, status: int = 200):
         macros=macros.all_macros(), evidence_types=evidence.EVIDENCE_TYPES,
         priorities=PRIORITIES, reasons=REASON_CODES, claim_outcomes=CLAIM_OUTCOMES, dispute_outcomes=DISPUTE_OUTCOMES,
         refunded=service.refunded_so_far(order) if order else None,
+        sla_targets=sla_service.targets_of(ticket.id),
     ), status
 
 

@@ -723,7 +723,7 @@ def assign(ticket: Ticket, actor: Actor, *, agent_id: object = None, team_id: ob
                                        "to": {"agent": agent.id if agent else None,
                                               "team": ticket.team.id if ticket.team else None}},
            internal=True, now=now)
-    commit_and_emit(ticket, [])
+    commit_and_emit(ticket, [(events.ticket_assigned, {**event_args(actor, now), "assignee_id": ticket.assignee_id})])
     return ticket
 
 

@@ -290,5 +290,27 @@ window.HelpdeskChat = (function () {
     return agentSocket;
   }
 
-  return { socket: socket, bindAttach: bindAttach, Thread: Thread, typingNotifier: typingNotifier, typingIndicator: typingIndicator, bindComposer: bindComposer };
+  // Re-fetch this page and swap in its element `id` whenever one of `events` arrives
+  // (bursts coalesce into one fetch); `keep(old, fresh)` may carry state over first.
+  function refreshOn(events, id, keep) {
+    let queued = false;
+    function refresh() {
+      if (queued) return;
+      queued = true;
+      setTimeout(function () {
+        queued = false;
+        fetch(location.href, { headers: { Accept: "text/html" } }).then(function (r) { return r.text(); })
+          .then(function (html) {
+            const fresh = new DOMParser().parseFromString(html, "text/html").getElementById(id);
+            const old = document.getElementById(id);
+            if (!fresh || !old) return;
+            if (keep) keep(old, fresh);
+            old.replaceWith(fresh);
+          });
+      }, 300);
+    }
+    events.forEach(function (name) { socket().on(name, refresh); });
+  }
+
+  return { socket: socket, bindAttach: bindAttach, Thread: Thread, typingNotifier: typingNotifier, typingIndicator: typingIndicator, bindComposer: bindComposer, refreshOn: refreshOn };
 })();
