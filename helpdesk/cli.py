@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -12,6 +13,7 @@ from flask.cli import AppGroup
 from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 
+from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.marketplace import registered_kinds
 from helpdesk.marketplace.base import MarketplaceError
@@ -33,6 +35,22 @@ from helpdesk.validation import (
 agents_cli = AppGroup("agents", help="Helpdesk agents.")
 stores_cli = AppGroup("stores", help="Marketplace stores.")
 orders_cli = AppGroup("orders", help="Orders: sync from marketplaces, import CSV, figures.")
+
+
+def parse_now(value: str | None) -> datetime:
+    """A ``--now`` option as an aware UTC instant (ISO 8601; a value without offset is
+    UTC), or the current instant when empty.
+
+    Raises:
+        click.BadParameter: not an ISO 8601 date and time.
+    """
+    if not value:
+        return utcnow()
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use ISO 8601, e.g. 2026-12-01T09:00:00+00:00") from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
 def checked(clean):

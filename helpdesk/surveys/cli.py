@@ -1,33 +1,15 @@
 """``flask surveys`` commands: send what is due (the scheduler's job), exclude a case."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import click
 from flask.cli import AppGroup
 
-from helpdesk.dbtypes import utcnow
+from helpdesk.cli import parse_now
 from helpdesk.extensions import db
 from helpdesk.surveys import service
 from tickets.models import EXCLUSIONS, Ticket
 
 surveys_cli = AppGroup("surveys", help="Satisfaction surveys: sending, reminders, exclusions.")
-
-
-def parse_now(value: str | None) -> datetime:
-    """``--now`` as an aware UTC instant (ISO 8601; a value without offset is UTC), or the
-    current instant when empty.
-
-    Raises:
-        click.BadParameter: not an ISO 8601 date and time.
-    """
-    if not value:
-        return utcnow()
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter("use ISO 8601, e.g. 2026-12-01T09:00:00+00:00") from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
 @surveys_cli.command("send-due")

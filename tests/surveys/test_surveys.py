@@ -352,3 +352,15 @@ def test_the_send_due_command_the_scheduler_calls(app, open_ticket, agent, smtp_
     assert done.exit_code == 0
     db.session.refresh(ticket)
     assert ticket.excluded_as == "merged"
+
+
+def test_the_scheduler_sends_due_surveys_and_reminders_once(app, open_ticket, agent, smtp_server):
+    from helpdesk.scheduler import run_job
+
+    solve(open_ticket(), SOLVED, agent)
+    assert run_job(app, "surveys", SOLVED + HOUR / 2) == "surveys sent=0 reminders=0"
+    assert run_job(app, "surveys", SOLVED + HOUR) == "surveys sent=1 reminders=0"
+    assert run_job(app, "surveys", SOLVED + HOUR) == "surveys sent=0 reminders=0"
+    assert run_job(app, "surveys", SOLVED + 80 * HOUR) == "surveys sent=0 reminders=1"
+    assert len(smtp_server.messages) == 2
+    assert smtp_server.messages[0]["To"].endswith("<ana@example.pt>")
