@@ -36,6 +36,8 @@ from helpdesk.extensions import db  # noqa: E402
 from helpdesk.marketplace.records import CustomerRecord, LineRecord, OrderRecord  # noqa: E402
 from helpdesk.marketplace.sync import apply_order  # noqa: E402
 from helpdesk.models import Store  # noqa: E402
+from tickets.sla.models import SlaCalendar, SlaPolicy  # noqa: E402
+from tickets.sla.policies import apply_calendar, apply_policy  # noqa: E402
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "demo_data"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -266,3 +268,33 @@ def translation(app, tiny_models):
     for model in argos.installed_models(app.config):
         argos.remove(app.config, model.source, model.target)
     app.config["TRANSLATION_ENGINE"] = "none"
+
+
+WEEKDAYS_9_18 = {"hours": ["09:00-18:00"] * 5 + ["", ""]}
+
+
+@pytest.fixture
+def berlin_calendar(app):
+    """A Berlin calendar: Mon–Fri 09:00–18:00, German public holidays (made through the
+    admin pages' checks)."""
+    row = apply_calendar(SlaCalendar(), {"name": "Berlin office", "time_zone": "Europe/Berlin",
+                                         "holiday_country": "DE", **WEEKDAYS_9_18})
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+@pytest.fixture
+def make_policy(app, berlin_calendar):
+    """``make_policy(**fields) -> SlaPolicy``: business hours of the Berlin calendar unless
+    ``business=False``; targets in hours as ``first_response_hours=4`` etc."""
+
+    def make(**fields):
+        data = {"name": f"Policy {db.session.query(SlaPolicy).count() + 1}", "calendar_id": berlin_calendar.id,
+                **fields}
+        row = apply_policy(SlaPolicy(), data)
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    return make

@@ -2,10 +2,9 @@
 groups by, and the reports themselves (CSAT, volumes), as plain functions of the database.
 
 Figures are exact: counts and sums come from SQL ``GROUP BY``; shares and averages are
-``Decimal`` quotients of those integers (rounded only when shown). A report (CSAT, volumes, NPS) is a
-:class:`Report` in :data:`REPORTS`; another one (SLA achievement over ``sla_target``) is
-added with :func:`register` and gets the same dimensions, ranges, weekly trend, table, CSV
-and charts.
+``Decimal`` quotients of those integers (rounded only when shown). A report (CSAT, volumes, NPS, SLA achievement per
+target) is a :class:`Report` in :data:`REPORTS`, added with :func:`register`; each gets the
+same dimensions, ranges, weekly trend, table, CSV and charts.
 
 Weekly trends: weeks start on Monday 00:00 in the viewer's zone (ISO weeks); each
 boundary is converted to UTC on its own, so a week that crosses a DST change is 167 or
@@ -26,6 +25,7 @@ from helpdesk.extensions import db
 from helpdesk.models import Agent, Customer, Store, Team
 from helpdesk.surveys.models import Survey
 from tickets.models import Ticket, TicketEvent
+from tickets.sla.models import SlaTarget
 
 UTC = timezone.utc
 MAX_DAYS = 731
@@ -287,6 +287,65 @@ class NpsReport(Report):
         return result
 
 
+def percentile(values: list[int], p: int) -> int | None:
+    """The ``p``-th percentile (0 < p ≤ 100) of ``values`` by the nearest-rank method: the
+    smallest value with at least ``p`` % of the values at or below it (so always one of the
+    values, exact to the second); ``None`` for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[-(-p * len(ordered) // 100) - 1]
+
+
+class SlaReport(Report):
+    """SLA achievement of one target (first response, next response or resolution) from
+    the targets stored per ticket (``sla_target``; history is never recomputed). A target
+    counts in the range when it was decided in it: **met** when achieved in time (at
+    ``achieved_at``), **missed** when breached (at ``breached_at``, its due time, whether it
+    was achieved late or not yet). Columns: targets decided, met, missed, share met, and the
+    p50 and p90 (nearest rank) of the achieved targets' times in business hours (calendar
+    hours under a 24-hour policy), paused time excluded. Cancelled targets that never
+    breached (e.g. a next response no longer owed) are not counted."""
+
+    title_of = {"first_response": _l("SLA: first response"), "next_response": _l("SLA: next response"),
+                "resolution": _l("SLA: resolution")}
+    columns = (
+        Column("targets", _l("Targets"), "count"), Column("met", _l("Met"), "count"),
+        Column("missed", _l("Missed (SLA breach)"), "count"), Column("met_share", _l("Share met"), "share"),
+        Column("p50", _l("p50 time (hours)"), "hours"), Column("p90", _l("p90 time (hours)"), "hours"),
+    )
+    chart = "met_share"
+
+    def __init__(self, metric: str):
+        self.metric = metric
+        self.name = f"sla_{metric}"
+        self.title = self.title_of[metric]
+
+    def group_by_dimension(self, stmt, key):
+        return ticket_dimension(stmt, key)
+
+    def figures(self, span, group, agent_id):
+        decided = case((SlaTarget.breached.is_(True), SlaTarget.breached_at), else_=SlaTarget.achieved_at)
+        stmt = (select().select_from(SlaTarget).join(Ticket, Ticket.id == SlaTarget.ticket_id)
+                .where(SlaTarget.metric == self.metric, or_(SlaTarget.breached.is_(True), SlaTarget.achieved_at.is_not(None)),
+                       decided >= span.start, decided < span.end, Ticket.excluded_as.is_(None)))
+        if agent_id is not None:
+            stmt = stmt.where(Ticket.assignee_id == agent_id)
+        stmt, key = group(stmt, decided)
+        groups: dict = {}
+        for value, breached, elapsed in db.session.execute(
+                stmt.add_columns(key, SlaTarget.breached, SlaTarget.elapsed_seconds)).all():
+            tally = groups.setdefault(value, {"targets": 0, "missed": 0, "times": []})
+            tally["targets"] += 1
+            tally["missed"] += bool(breached)
+            if elapsed is not None:
+                tally["times"].append(elapsed)
+        return {value: {"targets": t["targets"], "met": t["targets"] - t["missed"], "missed": t["missed"],
+                        "met_share": ratio(t["targets"] - t["missed"], t["targets"]),
+                        "p50": percentile(t["times"], 50), "p90": percentile(t["times"], 90)}
+                for value, t in groups.items()}
+
+
 REPORTS: dict[str, Report] = {}
 
 
@@ -299,3 +358,5 @@ def register(report: Report) -> Report:
 register(CsatReport())
 register(VolumeReport())
 register(NpsReport())
+for _metric in ("first_response", "next_response", "resolution"):
+    register(SlaReport(_metric))

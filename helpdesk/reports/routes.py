@@ -108,7 +108,7 @@ def _refused(exc: Exception):
 @bp.get("/")
 @login_required
 def dashboard():
-    """The dashboard: ``?report=csat|volume&by=agent|team|type|store|marketplace|language|country&from=&to=``
+    """The dashboard: ``?report=csat|volume|nps|sla_first_response|sla_next_response|sla_resolution&by=agent|team|type|store|marketplace|language|country&from=&to=``
     (local dates in the viewer's time zone, both included; default the last 28 days)."""
     try:
         report, key, span, agent_id = _request_view()

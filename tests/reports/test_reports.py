@@ -1,11 +1,12 @@
 """Reports on SQLite and PostgreSQL: figures equal an independent computation from the raw
 rows of a generated data set (solves, pauses, reopenings, excluded cases, surveys with
-every rating); date ranges are days in the viewer's time zone (DST included); the CSV is
+every rating, SLA targets met and missed under a business-hours policy); date ranges are days in the viewer's time zone (DST included); the CSV is
 the page's table; agents see their own figures only."""
 from __future__ import annotations
 
 import csv
 import io
+import math
 import random
 import re
 from collections import defaultdict
@@ -21,12 +22,14 @@ from helpdesk.extensions import db
 from helpdesk.marketplace.records import CustomerRecord, LineRecord, OrderRecord
 from helpdesk.marketplace.sync import apply_order
 from helpdesk.models import Order, Store
-from helpdesk.reports.queries import REPORTS, date_range
+from helpdesk.reports.queries import REPORTS, date_range, percentile
 from helpdesk.surveys import service as surveys
 from helpdesk.surveys.models import Survey
 from tickets import service as tickets
 from tickets.models import Ticket, TicketEvent
 from tickets.service import Actor
+from tickets.sla.models import SlaTarget
+from tickets.sla.service import fire_due
 
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -49,11 +52,14 @@ def make_order(store: Store, number: str, email: str, country: str) -> Order:
 
 
 @pytest.fixture
-def dataset(app, make_agent, smtp_server):
+def dataset(app, make_agent, make_policy, smtp_server):
     """50 tickets by 4 agents in 2 teams, 2 stores (shopify, woocommerce), buyers in 4
     countries and languages; each ticket is solved, paused, reopened and solved again at
-    random instants; some are excluded; surveys are sent and answered 1–5 or not at all."""
+    random instants; some are excluded; surveys are sent and answered 1–5 or not at all;
+    SLA targets under a Berlin business-hours policy, met or missed (the scheduler's scan
+    marks the ones never achieved)."""
     rng = random.Random(20240318)
+    make_policy(first_response_hours=4, next_response_hours=8, resolution_hours=24)
     agents = [make_agent(email=f"a{i}@test.example", name=name, team=team)
               for i, (name, team) in enumerate([("Ana", "EU"), ("Bo", "EU"), ("=HYPERLINK(\"x\")", "Asia"),
                                                 ("Chen", "Asia")])]
@@ -78,6 +84,8 @@ def dataset(app, make_agent, smtp_server):
             tickets.set_status(ticket, Actor.of_agent(agent), "pending", message="Photo?", now=at)
             at += step()
             tickets.add_message(ticket, Actor.of_buyer(ticket.customer_id), "Here", now=at)
+            at += step()
+            tickets.add_message(ticket, Actor.of_agent(agent), "Thank you, the refund is on its way.", now=at)
         if rng.random() < 0.1:
             surveys.exclude_ticket(ticket, rng.choice(["spam", "test"]))
         if rng.random() < 0.8:
@@ -97,6 +105,7 @@ def dataset(app, make_agent, smtp_server):
     for survey in db.session.scalars(select(Survey)).all():
         survey.sent_at = survey.due_at
     db.session.commit()
+    fire_due(BEGIN + timedelta(days=60))
     return agents
 
 
@@ -121,16 +130,19 @@ def independent_csat(first: date, last: date, zone: ZoneInfo, key: str, agent_id
     return result
 
 
+def ticket_value(ticket: Ticket, key: str):
+    """What grouping ``ticket`` by dimension ``key`` puts it under."""
+    if key == "marketplace":
+        return ticket.store.kind if ticket.store else None
+    if key == "country":
+        return ticket.customer.country if ticket.customer else None
+    return getattr(ticket, DIMENSION_OF_TICKET[key])
+
+
 def independent_volume(first: date, last: date, zone: ZoneInfo, key: str) -> dict:
     start = datetime(first.year, first.month, first.day, tzinfo=zone)
     end = datetime(last.year, last.month, last.day, tzinfo=zone) + timedelta(days=1)  # wall clock: next midnight
-
-    def value(ticket: Ticket):
-        if key == "marketplace":
-            return ticket.store.kind if ticket.store else None
-        if key == "country":
-            return ticket.customer.country if ticket.customer else None
-        return getattr(ticket, DIMENSION_OF_TICKET[key])
+    value = lambda ticket: ticket_value(ticket, key)  # noqa: E731
 
     created, solved, reopened = defaultdict(int), defaultdict(set), defaultdict(set)
     for ticket in db.session.scalars(select(Ticket)).all():
@@ -149,6 +161,33 @@ def independent_volume(first: date, last: date, zone: ZoneInfo, key: str) -> dic
             for v in {*created, *solved, *reopened}}
 
 
+def independent_sla(first: date, last: date, zone: ZoneInfo, key: str, metric: str) -> dict:
+    """SLA figures straight from the stored targets: a target counts on the day it was
+    decided (breached: its breach instant; otherwise its achievement); p50/p90 by nearest
+    rank over the achieved ones' times."""
+    start = datetime(first.year, first.month, first.day, tzinfo=zone)
+    end = datetime(last.year, last.month, last.day, tzinfo=zone) + timedelta(days=1)
+    groups = defaultdict(list)
+    for target in db.session.scalars(select(SlaTarget).where(SlaTarget.metric == metric)).all():
+        ticket = db.session.get(Ticket, target.ticket_id)
+        decided = target.breached_at if target.breached else target.achieved_at
+        if ticket.excluded_as is None and decided is not None and start <= decided < end:
+            groups[ticket_value(ticket, key)].append(target)
+
+    def rank(times, p):
+        return sorted(times)[math.ceil(p / 100 * len(times)) - 1] if times else None
+
+    result = {}
+    for value, targets in groups.items():
+        missed = sum(t.breached for t in targets)
+        times = [t.elapsed_seconds for t in targets if t.elapsed_seconds is not None]
+        result[value] = {"targets": len(targets), "met": len(targets) - missed, "missed": missed,
+                         "met_share": Decimal(len(targets) - missed) / len(targets),
+                         "p50": rank(times, 50), "p90": rank(times, 90)}
+    return result
+
+
+SLA_METRICS = ("first_response", "next_response", "resolution")
 RANGES = [(date(2024, 3, 18), date(2024, 4, 7)), (date(2024, 3, 25), date(2024, 3, 31)),
           (date(2024, 3, 31), date(2024, 3, 31))]
 
@@ -159,6 +198,9 @@ def test_report_figures_equal_an_independent_computation(dataset, first, last):
     for key in SURVEY_ATTRIBUTE:
         assert REPORTS["csat"].by_dimension(span, key) == independent_csat(first, last, BERLIN, key), key
         assert REPORTS["volume"].by_dimension(span, key) == independent_volume(first, last, BERLIN, key), key
+        for metric in SLA_METRICS:
+            assert REPORTS[f"sla_{metric}"].by_dimension(span, key) == independent_sla(first, last, BERLIN, key,
+                                                                                      metric), (key, metric)
     ana = dataset[0]
     assert REPORTS["csat"].by_dimension(span, "type", ana.id) == independent_csat(first, last, BERLIN, "type", ana.id)
 
@@ -171,6 +213,9 @@ def test_the_data_set_holds_what_the_figures_are_about(dataset):
     volume = REPORTS["volume"].by_dimension(span, "agent")
     assert sum(row["reopened"] for row in volume.values()) > 0
     assert db.session.scalar(select(Ticket.id).where(Ticket.excluded_as.is_not(None)).limit(1)) is not None
+    for metric in SLA_METRICS:
+        sla = REPORTS[f"sla_{metric}"].by_dimension(span, "agent")
+        assert sum(row["met"] for row in sla.values()) > 0 and sum(row["missed"] for row in sla.values()) > 0, metric
 
 
 def test_weekly_trend_adds_up_to_the_range(dataset):
@@ -232,7 +277,7 @@ def csv_rows(answer) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text[1:])))
 
 
-@pytest.mark.parametrize("report", ["csat", "volume"])
+@pytest.mark.parametrize("report", ["csat", "volume", "sla_resolution"])
 @pytest.mark.parametrize("key", ["agent", "country", "language"])
 def test_the_csv_is_the_table_on_the_screen(dataset, client, make_agent, report, key):
     login_as(client, make_agent, email="boss@test.example", name="Boss", role="manager", time_zone="Europe/Berlin")
@@ -319,3 +364,10 @@ def test_cells_are_the_figures_rounded_in_the_viewers_locale(app):
     with app.test_request_context("/?lang=de"):  # German: a no-break space before %
         assert [cell("count", 12345), cell("share", Decimal(2) / 3), cell("average", Decimal(17) / 4),
                 cell("hours", 5400), cell("share", None)] == ["12.345", "66,7\xa0%", "4,25", "1,5", ""]
+
+
+def test_percentiles_by_nearest_rank_on_known_times():
+    assert [percentile(list(range(10, 0, -1)), p) for p in (50, 90, 100)] == [5, 9, 10]
+    assert percentile([3600, 7200, 5400], 50) == 5400
+    assert percentile([42], 90) == 42
+    assert percentile([], 50) is None
