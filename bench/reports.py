@@ -3,10 +3,11 @@
 Generates, in a throw-away database migrated to the head, tickets spread over a year
 (4 teams, 40 agents, 2 stores on 2 marketplaces, 5,000 buyers in 8 countries and
 languages), their status changes (80 % solved, 15 % of those reopened and solved again)
-and a survey for every solved ticket (70 % answered 1–5, a tenth asked NPS), with ``INSERT ... SELECT
-generate_series``; then ``ANALYZE``. One dashboard view is what the page runs: the table
-of a report by one dimension plus its weekly trend, for the last 28 days. Every view (3
-reports: CSAT, volumes, NPS × 7 dimensions) is timed ``--rounds`` times; p50/p95 are over all of them, in
+a survey for every solved ticket (70 % answered 1–5, a tenth asked NPS), and SLA targets
+(first response for every ticket, a third missed; resolution for every solved one, a
+quarter missed), with ``INSERT ... SELECT generate_series``; then ``ANALYZE``. One dashboard view is what the page runs: the table
+of a report by one dimension plus its weekly trend, for the last 28 days. Every view (6
+reports: CSAT, volumes, NPS, SLA first response / next response / resolution × 7 dimensions) is timed ``--rounds`` times; p50/p95 are over all of them, in
 milliseconds. The plans (``EXPLAIN``) of one view of each report are printed with the
 indexes they use.
 
@@ -82,6 +83,21 @@ GENERATE = [
               CASE WHEN t.id % 10 = 3 THEN (t.id * 104729) % 11 END,
               CASE WHEN t.id % 10 < 7 THEN t.solved_at + INTERVAL '5 hours' END, t.solved_at
        FROM ticket t JOIN customer c ON c.id = t.customer_id WHERE t.status = 'solved'""",
+    """INSERT INTO sla_target (ticket_id, metric, cycle, business, target_seconds, warn_seconds, started_at, due_at,
+                               paused_seconds, achieved_at, elapsed_seconds, breached, breached_at, state)
+       SELECT id, 'first_response', 0, true, 14400, 10800, created_at, created_at + INTERVAL '4 hours', 0,
+              created_at + (1 + id % 6) * INTERVAL '1 hour', (1 + id % 6) * 3600, id % 6 >= 4,
+              CASE WHEN id % 6 >= 4 THEN created_at + INTERVAL '4 hours' END, 'achieved'
+       FROM ticket""",
+    """INSERT INTO sla_target (ticket_id, metric, cycle, business, target_seconds, warn_seconds, started_at, due_at,
+                               paused_seconds, achieved_at, elapsed_seconds, breached, breached_at, state)
+       SELECT id, 'resolution', 0, true, CASE WHEN id % 4 = 0 THEN 57600 ELSE 86400 END, 43200, created_at,
+              created_at + CASE WHEN id % 4 = 0 THEN INTERVAL '16 hours' ELSE INTERVAL '24 hours' END, 0,
+              CASE WHEN status = 'solved' THEN solved_at END, CASE WHEN status = 'solved' THEN 72000 END,
+              status = 'solved' AND id % 4 = 0,
+              CASE WHEN status = 'solved' AND id % 4 = 0 THEN created_at + INTERVAL '16 hours' END,
+              CASE WHEN status = 'solved' THEN 'achieved' ELSE 'active' END
+       FROM ticket""",
 ]
 
 
@@ -173,7 +189,7 @@ def measure(url: str, tickets: int, rounds: int) -> list[float]:
                 timings.append((time.perf_counter() - start) * 1000)
                 db.session.rollback()
         db.engine.dispose()
-    for report_name, key in (("csat", "agent"), ("volume", "country")):
+    for report_name, key in (("csat", "agent"), ("volume", "country"), ("sla_resolution", "team")):
         from helpdesk.reports.queries import REPORTS
 
         plan = explain(app, REPORTS[report_name], key, span)
@@ -202,7 +218,7 @@ def main() -> None:
     rounds = args.rounds or (2 if args.quick else 5)
     print(f"machine: {machine()}")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
-    print(f"views: 3 reports x 7 dimensions, table + weekly trend of the last 28 days, {rounds} rounds each")
+    print(f"views: {len(views()) // 7} reports x 7 dimensions, table + weekly trend of the last 28 days, {rounds} rounds each")
     result = None
     for size in sizes:
         admin, name, url = postgres_database(args.postgres)

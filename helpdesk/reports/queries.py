@@ -325,7 +325,7 @@ class SlaReport(Report):
         return ticket_dimension(stmt, key)
 
     def figures(self, span, group, agent_id):
-        decided = case((SlaTarget.breached.is_(True), SlaTarget.breached_at), else_=SlaTarget.achieved_at)
+        decided = SlaTarget.decided_at
         stmt = (select().select_from(SlaTarget).join(Ticket, Ticket.id == SlaTarget.ticket_id)
                 .where(SlaTarget.metric == self.metric, or_(SlaTarget.breached.is_(True), SlaTarget.achieved_at.is_not(None)),
                        decided >= span.start, decided < span.end, Ticket.excluded_as.is_(None)))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, UniqueConstraint, case
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.dbtypes import UTCDateTime, utcnow
@@ -138,3 +139,18 @@ class SlaTarget(db.Model):
 
     policy: Mapped[SlaPolicy | None] = relationship()
     calendar: Mapped[SlaCalendar | None] = relationship()
+
+    @hybrid_property
+    def decided_at(self) -> datetime | None:
+        """When the target was decided: its breach instant when missed, else its
+        achievement (``None`` while running). Reports count a target on this instant."""
+        return self.breached_at if self.breached else self.achieved_at
+
+    @decided_at.inplace.expression
+    @classmethod
+    def _decided_at_expression(cls):
+        return case((cls.breached, cls.breached_at), else_=cls.achieved_at)
+
+
+# The SLA reports' range scan: targets of one metric decided in a date range.
+Index("ix_sla_target_metric_decided_at", SlaTarget.metric, SlaTarget.decided_at)
