@@ -15,6 +15,8 @@ bash scripts/catalogs.sh
 export FLASK_APP=wsgi LOG_FORMAT="${LOG_FORMAT:-text}"
 # No mail server in the demo: e-mails (surveys, transcripts) land as .eml files in the outbox.
 [ -n "${MAIL_SERVER:-}" ] || export MAIL_OUTBOX_DIR="${MAIL_OUTBOX_DIR:-$PWD/instance/outbox}"
+# Surveys go out a minute after a solve (an hour by default) so the demo shows them at once.
+export SURVEY_DELAY_MINUTES="${SURVEY_DELAY_MINUTES:-1}"
 
 for port in "$PORT" "$SANDBOX_PORT"; do
   .venv/bin/python -c 'import socket, sys; socket.create_server(("127.0.0.1", int(sys.argv[1]))).close()' "$port" 2>/dev/null || {
@@ -42,6 +44,6 @@ eval "$(.venv/bin/flask demo env)"
 .venv/bin/flask demo seed --sandbox-url "http://127.0.0.1:$SANDBOX_PORT"
 echo "Helpdesk on http://127.0.0.1:$PORT — sign in with one of the agents above (Ctrl-C stops it)."
 echo "Buyer chat: http://127.0.0.1:$PORT/chat/?order=1001 with the e-mail bob.norman@hostmail.com"
-[ -z "${MAIL_OUTBOX_DIR:-}" ] || echo "E-mails (surveys, transcripts) are written to $MAIL_OUTBOX_DIR as .eml files."
+[ -z "${MAIL_OUTBOX_DIR:-}" ] || echo "E-mails (surveys about a minute after a solve, transcripts) are written to $MAIL_OUTBOX_DIR as .eml files."
 echo "Help centre: http://127.0.0.1:$PORT/faq/ (in the buyer chat, type \"wher is my pakage\" to see suggestions)"
 .venv/bin/flask run --host 127.0.0.1 --port "$PORT"
