@@ -20,7 +20,7 @@ from chat.identity import IdentityRejected, verify_buyer
 from chat.macros import render_canned
 from chat.models import CannedReply, Conversation
 from chat.tokens import issue_buyer_token, read_buyer_token
-from helpdesk import i18n
+from helpdesk import buyer_language, i18n
 from helpdesk.console.routes import ORDER_DETAIL
 from helpdesk.errors import error_response
 from helpdesk.extensions import CONTENT_SECURITY_POLICY, csrf, db, limiter, talisman
@@ -51,7 +51,9 @@ def buyer_page():
 @csrf.exempt  # anonymous: no cookie grants anything here; the answer is a token for this caller only
 @limiter.limit(lambda: current_app.config["CHAT_START_RATE_LIMIT"])
 def start():
-    """Start a conversation: JSON ``{"email", "name"?, "order_number"?}``, and for a buyer
+    """Start a conversation: JSON ``{"email", "name"?, "order_number"?, "language"?}``
+    (``language``: the chat page's language when the buyer chose it; the conversation's
+    language, see :func:`helpdesk.buyer_language`), and for a buyer
     signed in on the storefront ``{"store", "buyer_id", "buyer_hash"}`` (see
     :mod:`chat.identity`; then ``email`` is optional) → ``201 {"conversation", "token"}``;
     the token opens the Socket.IO connection."""
@@ -80,7 +82,7 @@ def start():
                                                        "without control characters.")
     try:
         conversation = service.start_conversation(email=email, name=name, order_number=order_number or None,
-                                                  language=request.accept_languages.best or None, verified=verified)
+                                                  language=buyer_language(data.get("language")), verified=verified)
     except service.ChatError as exc:
         return error_response(404 if isinstance(exc, service.BuyerNotIdentified) else 400, exc.code, str(exc))
     return jsonify(conversation=conversation.public_id, token=issue_buyer_token(conversation.public_id)), 201

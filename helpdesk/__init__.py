@@ -43,6 +43,22 @@ def _explicit_choice() -> str | None:
     return kept if kept in UI_LOCALES else None
 
 
+def chosen_language(sent: object = None) -> str | None:
+    """The BCP 47 tag of the interface language a buyer chose — ``sent`` (the language a
+    page sends with a JSON request, its ``<html lang>`` chosen by ``?lang=`` or the widget's
+    ``data-lang``), else their ``?lang=`` or the session's — or ``None`` when they chose
+    none. ``sent`` that is not a tag of a catalog's language and script is ignored."""
+    chosen = (i18n.match(sent) if isinstance(sent, str) else None) or _explicit_choice()
+    return i18n.bcp47(chosen) if chosen else None
+
+
+def buyer_language(sent: object = None) -> str | None:
+    """The language (BCP 47) of a conversation or ticket a buyer opens: the language they
+    chose (:func:`chosen_language`), else their browser's best ``Accept-Language`` tag
+    (more precise than a catalog: ``sr-Latn``, ``pt-PT``), else ``None``."""
+    return chosen_language(sent) or request.accept_languages.best or None
+
+
 def select_locale() -> str:
     """The interface's catalog: the agent's saved locale, else the visitor's explicit
     choice (``?lang=``, kept in the session), else the best ``Accept-Language`` match of

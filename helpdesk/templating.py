@@ -74,9 +74,13 @@ def language_url(code: str) -> str:
 
 def page_language() -> dict:
     """``lang`` and ``dir`` of the page (BCP 47 tag of the locale: ``zh-Hant``; ``rtl`` for
-    Arabic etc.), the locale's code, and the language menu of the buyer pages."""
+    Arabic etc.), the locale's code, the language the visitor chose (``chosen_lang``: a tag,
+    or ``""`` when the page follows the browser), and the language menu of the buyer pages."""
+    from helpdesk import chosen_language
+
     locale = get_locale()
     return {
+        "chosen_lang": chosen_language() or "",
         "page_lang": i18n.bcp47(locale),
         "page_dir": i18n.direction(locale),
         "page_locale": str(locale),
