@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REDIS_MAX_CONNECTIONS = 2000
 UI_LOCALES = i18n.UI_LOCALES
 LOCALE_SESSION_KEY = "ui_locale"
+CONTENT_LOCALE = "helpdesk.content_locale"  # WSGI environ key: the catalog of the content a URL names
 
 
 def _explicit_choice() -> str | None:
@@ -60,14 +61,17 @@ def buyer_language(sent: object = None) -> str | None:
 
 
 def select_locale() -> str:
-    """The interface's catalog: the agent's saved locale, else the visitor's explicit
-    choice (``?lang=``, kept in the session), else the best ``Accept-Language`` match of
-    the same language and script (see :mod:`helpdesk.i18n`), else English."""
+    """The interface's catalog: the agent's saved locale, else the language of the
+    content the URL names (``request.environ[CONTENT_LOCALE]``, set by the help centre's
+    ``/faq/<lang>/`` pages), else
+    the visitor's explicit choice (``?lang=``, kept in the session), else the best
+    ``Accept-Language`` match of the same language and script (see
+    :mod:`helpdesk.i18n`), else English."""
     if current_user and current_user.is_authenticated and current_user.locale:
         saved = i18n.match(current_user.locale)
         if saved:
             return saved
-    return _explicit_choice() or i18n.negotiate(request.accept_languages)
+    return request.environ.get(CONTENT_LOCALE) or _explicit_choice() or i18n.negotiate(request.accept_languages)
 
 
 def remember_language_choice() -> None:
