@@ -7,6 +7,7 @@ from pathlib import Path
 import socketio
 from flask import Flask, request, session
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_socketio import SocketIO
 from sqlalchemy import event
@@ -198,6 +199,9 @@ def create_app(config: dict | None = None) -> Flask:
     )
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    # Flask-Login flashes this when a page needs an agent: resolved in the request's locale.
+    login_manager.login_message = _l("Please log in to access this page.")
+    login_manager.localize_callback = str
     app.before_request(remember_language_choice)
 
     # One SocketIO per app (Flask-SocketIO binds its server to a single app); handlers

@@ -95,3 +95,17 @@ def test_money_and_dates_follow_the_locale(ui_app):
             assert "2024/06/01" in when(instant)
         with force_locale("zh_Hant"):
             assert "2024年6月1日" in when(instant)
+
+
+def test_the_sign_in_request_is_translatable(ui_app, ui_client):
+    """QA M4: Flask-Login's message is a lazy string resolved in the request's locale (its
+    Arabic text comes with the next catalog refresh)."""
+    from flask_babel import LazyString
+
+    from helpdesk.extensions import login_manager
+
+    assert isinstance(login_manager.login_message, LazyString)
+    with ui_app.test_request_context(headers={"Accept-Language": "de"}):
+        assert str(login_manager.login_message) == "Please log in to access this page."
+    page = ui_client.get("/chat/inbox", headers={"Accept-Language": "ar"}, follow_redirects=True).get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page and "Please log in to access this page." in page
