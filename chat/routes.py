@@ -88,6 +88,20 @@ def start():
     return jsonify(conversation=conversation.public_id, token=issue_buyer_token(conversation.public_id)), 201
 
 
+@bp.get("/api/widget")
+def widget_text():
+    """The storefront widget's launcher text: ``?language=`` (its ``data-lang``, else the
+    browser's language; a BCP 47 tag) → ``{"label", "lang", "dir"}`` in the catalog of
+    that language and script (English when none). The same for everyone, so any
+    storefront may read it (CORS ``*``); ``language`` is not kept as a choice."""
+    code = i18n.match(request.args.get("language")) or i18n.DEFAULT_LOCALE
+    with force_locale(code):
+        label = _("Chat with us")
+    response = jsonify(label=label, lang=i18n.bcp47(code), dir=i18n.direction(code))
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 def conversation_or_404(public_id: str) -> Conversation:
     """The conversation for an agent's page, or a 404."""
     try:
