@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import filetype
 from flask import current_app, url_for
+from flask_babel import format_number
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -65,12 +67,12 @@ def accept_upload(conversation: Conversation, *, data: bytes, filename: object, 
     """
     limit = current_app.config["CHAT_ATTACHMENT_MAX_BYTES"]
     if not data:
-        raise EmptyFile("The file is empty.")
+        raise EmptyFile(_("The file is empty."))
     if len(data) > limit:
-        raise FileTooLarge(f"The file is larger than {limit / 1024 / 1024:.0f} MB.")
+        raise FileTooLarge(_("The file is larger than %(size)s MB.", size=format_number(round(limit / 1024 / 1024))))
     kind = filetype.guess(data)
     if kind is None or kind.mime not in ALLOWED_TYPES:
-        raise UnsupportedType("Only images (PNG, JPEG, GIF, WebP) and PDF files can be sent.")
+        raise UnsupportedType(_("Only images (PNG, JPEG, GIF, WebP) and PDF files can be sent."))
     stored = storage().save(data)
     attachment = Attachment(conversation_id=conversation.id, uploader=uploader, agent=agent,
                             filename=clean_filename(filename), content_type=kind.mime, size=stored.size,
@@ -106,7 +108,7 @@ def pending_attachments(conversation: Conversation, ids: object, uploader: str) 
                                  Attachment.uploader == uploader, Attachment.message_id.is_(None))
     ).all()
     if len(found) != len(set(ids)):
-        raise ChatError("An attachment was not found, or was already sent; upload it again.")
+        raise ChatError(_("An attachment was not found, or was already sent; upload it again."))
     return sorted(found, key=lambda a: ids.index(a.public_id))
 
 

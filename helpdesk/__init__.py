@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 import socketio
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -49,8 +49,10 @@ def chosen_language(sent: object = None) -> str | None:
     """The BCP 47 tag of the interface language a buyer chose — ``sent`` (the language a
     page sends with a JSON request, its ``<html lang>`` chosen by ``?lang=`` or the widget's
     ``data-lang``), else their ``?lang=`` or the session's — or ``None`` when they chose
-    none. ``sent`` that is not a tag of a catalog's language and script is ignored."""
-    chosen = (i18n.match(sent) if isinstance(sent, str) else None) or _explicit_choice()
+    none (and outside a request: an e-mail rendered by a job). ``sent`` that is not a tag of
+    a catalog's language and script is ignored."""
+    chosen = ((i18n.match(sent) if isinstance(sent, str) else None)
+              or (_explicit_choice() if has_request_context() else None))
     return i18n.bcp47(chosen) if chosen else None
 
 
@@ -61,13 +63,16 @@ def buyer_language(sent: object = None) -> str | None:
     return chosen_language(sent) or request.accept_languages.best or None
 
 
-def select_locale() -> str:
+def select_locale() -> str | None:
     """The interface's catalog: the agent's saved locale, else the language of the
     content the URL names (``request.environ[CONTENT_LOCALE]``, set by the help centre's
     ``/faq/<lang>/`` pages), else
     the visitor's explicit choice (``?lang=``, kept in the session), else the best
     ``Accept-Language`` match of the same language and script (see
-    :mod:`helpdesk.i18n`), else English."""
+    :mod:`helpdesk.i18n`), else English. ``None`` (the default locale) outside a request:
+    a command or a background job that builds a message."""
+    if not has_request_context():
+        return None
     if current_user and current_user.is_authenticated and current_user.locale:
         saved = i18n.match(current_user.locale)
         if saved:

@@ -374,7 +374,7 @@ def buyer_new(order_id: int):
     form = request.form
     try:
         if form.get("type") not in BUYER_TYPES:
-            raise service.InvalidTicket("Choose what the request is about.")
+            raise service.InvalidTicket(_l("Choose what the request is about."))
         ticket = service.create_ticket(
             Actor.of_buyer(buyer_id()), order=order, type=form.get("type"), subject=form.get("subject"),
             description=form.get("description"), lines=_form_lines(form, order), reason_code=form.get("reason_code"),
