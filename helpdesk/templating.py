@@ -12,6 +12,7 @@ from flask_babel import format_datetime, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 
 from helpdesk import i18n
+from helpdesk.labels import label, no_translation
 from helpdesk.money import format_money
 
 
@@ -51,6 +52,17 @@ STATUS_LABELS = {
     "partial": _l("partly shipped"),
     "restocked": _l("restocked"),
     "unknown": _l("unknown"),
+    # shipment statuses (Shopify's fulfillment event statuses, WooCommerce's "shipped")
+    "shipped": _l("shipped"),
+    "label_printed": _l("label printed"),
+    "label_purchased": _l("label bought"),
+    "confirmed": _l("confirmed"),
+    "in_transit": _l("in transit"),
+    "out_for_delivery": _l("out for delivery"),
+    "attempted_delivery": _l("delivery attempted"),
+    "ready_for_pickup": _l("ready for pickup"),
+    "delivered": _l("delivered"),
+    "failure": _l("delivery failed"),
 }
 
 
@@ -97,3 +109,5 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(percent, "percent")
     app.add_template_filter(country, "country")
     app.add_template_filter(status_label, "status")
+    app.add_template_filter(label, "label")
+    app.add_template_global(no_translation)

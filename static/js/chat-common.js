@@ -189,7 +189,9 @@ window.HelpdeskChat = (function () {
     if (t.status !== "translated") {
       if (!this.showMarkers) return;
       box.classList.add("missing");
-      box.textContent = t.note;
+      // "No translation for pt→en" in the page's language; other notes as stored
+      box.textContent = t.status === "unavailable" && labels.noTranslation
+        ? labels.noTranslation.replace("{pair}", "\u2068" + (t.source_lang || "?") + "→" + t.lang + "\u2069") : t.note;
       body.after(box);
       return;
     }
