@@ -109,3 +109,17 @@ def test_the_sign_in_request_is_translatable(ui_app, ui_client):
         assert str(login_manager.login_message) == "Please log in to access this page."
     page = ui_client.get("/chat/inbox", headers={"Accept-Language": "ar"}, follow_redirects=True).get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in page and "Please log in to access this page." in page
+
+
+def test_the_two_request_columns_have_distinct_messages():
+    """QA L1: "Subject" and the kind of request ("About") were both "Assunto" in pt-BR:
+    the second has its own context, so translators tell them apart."""
+    from babel.messages.extract import extract_from_file
+    from jinja2.ext import babel_extract
+
+    from pathlib import Path
+
+    template = Path(__file__).resolve().parents[2] / "templates" / "tickets" / "buyer_requests.html"
+    found = list(extract_from_file(babel_extract, str(template)))
+    headers = {(message, context) for _line, message, _comments, context in found if message in ("Subject", "About")}
+    assert headers == {("Subject", None), ("About", "the kind of request: return, refund...")}
