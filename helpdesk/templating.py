@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from helpdesk import i18n
 from helpdesk.labels import label, no_translation
 from helpdesk.money import format_money
+from helpdesk.text import isolate
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -110,4 +111,5 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(country, "country")
     app.add_template_filter(status_label, "status")
     app.add_template_filter(label, "label")
+    app.add_template_filter(isolate, "isolate")
     app.add_template_global(no_translation)

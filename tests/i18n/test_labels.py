@@ -50,3 +50,11 @@ def test_timeline_details_are_readable(app, client, order, login):
     assert "· created" in page and "<dt>items</dt><dd><bdi>2 × Chávena azul</bdi></dd>" in page
     assert "<dt>channel</dt><dd><bdi>web form</bdi></dd>" in page and "<dt>type</dt><dd><bdi>Return</bdi></dd>" in page
     assert "order_line_id" not in page and "[{" not in page and "web_form" not in page.replace('value="web_form"', "")
+
+
+def test_order_numbers_are_isolated_in_headings(app, client, order, login):
+    """QA M6: "#5001" inside an Arabic sentence stays "#5001", not "5001#"."""
+    login(locale="ar")
+    found = db.session.scalar(select(Order))
+    page = client.get(f"/orders/{found.id}").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl"' in page and "\u2068#5001\u2069" in page
