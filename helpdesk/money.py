@@ -17,8 +17,6 @@ from flask_babel import gettext as _
 from sqlalchemy import BigInteger
 from sqlalchemy.types import TypeDecorator
 
-from helpdesk.text import isolate
-
 STORAGE_EXPONENT = 4  # ISO 4217 currencies have at most 4 minor digits (CLF, UYW)
 MAX_AMOUNT = Decimal(10) ** 12  # far above any order, well inside what a BIGINT of 1/10,000 units holds
 
@@ -59,15 +57,15 @@ def _to_decimal(value: str | int | Decimal | None) -> Decimal:
         raise InvalidAmount(_("Missing amount."))
     if isinstance(value, str) and not AMOUNT_TEXT.fullmatch(value.strip()):
         # Decimal() would also take "1_0", "1e1", "+1" or full-width digits: typos, not amounts.
-        raise InvalidAmount(_("%(value)s is not an amount of money.", value=isolate(repr(value))))
+        raise InvalidAmount(_("%(value)s is not an amount of money.", value=repr(value)))
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise InvalidAmount(_("%(value)s is not an amount of money.", value=isolate(repr(value)))) from None
+        raise InvalidAmount(_("%(value)s is not an amount of money.", value=repr(value))) from None
     if not amount.is_finite():
-        raise InvalidAmount(_("%(value)s is not an amount of money.", value=isolate(repr(value))))
+        raise InvalidAmount(_("%(value)s is not an amount of money.", value=repr(value)))
     if abs(amount) >= MAX_AMOUNT:
-        raise InvalidAmount(_("%(value)s is too large an amount.", value=isolate(value)))
+        raise InvalidAmount(_("%(value)s is too large an amount.", value=value))
     return amount
 
 
@@ -90,7 +88,7 @@ def parse_amount(value: str | int | Decimal | None, currency: str) -> Decimal:
     amount = _to_decimal(value)
     exact = _exact(amount, minor_units(currency))
     if exact is None:
-        raise InvalidAmount(_("%(value)s has more decimals than %(currency)s allows.", value=isolate(value),
+        raise InvalidAmount(_("%(value)s has more decimals than %(currency)s allows.", value=value,
                               currency=normalise_currency(currency)))
     return exact
 
