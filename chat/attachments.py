@@ -5,6 +5,7 @@ reached only through :func:`download_url`, a signed link naming one attachment.
 from __future__ import annotations
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from chat.models import Attachment, Conversation
@@ -51,7 +52,7 @@ def pending_attachments(conversation: Conversation, ids: object, uploader: str) 
                                  Attachment.uploader == uploader, Attachment.message_id.is_(None))
     ).all()
     if len(found) != len(set(ids)):
-        raise ChatError("An attachment was not found, or was already sent; upload it again.")
+        raise ChatError(_("An attachment was not found, or was already sent; upload it again."))
     return sorted(found, key=lambda a: ids.index(a.public_id))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_number
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import validate_csrf
@@ -20,7 +20,7 @@ from chat.identity import IdentityRejected, verify_buyer
 from chat.macros import render_canned
 from chat.models import CannedReply, Conversation
 from chat.tokens import issue_buyer_token, read_buyer_token
-from helpdesk import i18n
+from helpdesk import buyer_language, i18n
 from helpdesk.console.routes import ORDER_DETAIL
 from helpdesk.errors import error_response
 from helpdesk.extensions import CONTENT_SECURITY_POLICY, csrf, db, limiter, talisman
@@ -51,13 +51,15 @@ def buyer_page():
 @csrf.exempt  # anonymous: no cookie grants anything here; the answer is a token for this caller only
 @limiter.limit(lambda: current_app.config["CHAT_START_RATE_LIMIT"])
 def start():
-    """Start a conversation: JSON ``{"email", "name"?, "order_number"?}``, and for a buyer
+    """Start a conversation: JSON ``{"email", "name"?, "order_number"?, "language"?}``
+    (``language``: the chat page's language when the buyer chose it; the conversation's
+    language, see :func:`helpdesk.buyer_language`), and for a buyer
     signed in on the storefront ``{"store", "buyer_id", "buyer_hash"}`` (see
     :mod:`chat.identity`; then ``email`` is optional) → ``201 {"conversation", "token"}``;
     the token opens the Socket.IO connection."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        return error_response(400, "bad_request", "Send a JSON object with your e-mail address.")
+        return error_response(400, "bad_request", _("Send a JSON object with your e-mail address."))
     verified = None
     try:
         if "buyer_hash" in data:
@@ -66,24 +68,39 @@ def start():
         if email or not verified:
             email = clean_email(str(email or ""))
     except InvalidInput:
-        return error_response(400, "invalid_email", "Please enter a valid e-mail address.")
+        return error_response(400, "invalid_email", _("Please enter a valid e-mail address."))
     except IdentityRejected as exc:
         return error_response(403, exc.code, str(exc))
     name, order_number = data.get("name") or "", data.get("order_number") or ""
     if isinstance(order_number, int) and not isinstance(order_number, bool):
         order_number = str(order_number)  # {"order_number": 1001} means "1001"
     if not isinstance(name, str) or len(name) > 120 or has_control_characters(name):
-        return error_response(400, "bad_name", "The name must be text of at most 120 characters, without control "
-                                                 "characters.")
+        return error_response(400, "bad_name", _("The name must be text of at most %(limit)s characters, without "
+                                                   "control characters.", limit=format_number(120)))
     if not isinstance(order_number, str) or len(order_number) > 100 or has_control_characters(order_number):
-        return error_response(400, "bad_order_number", "The order number must be text of at most 100 characters, "
-                                                       "without control characters.")
+        return error_response(400, "bad_order_number", _("The order number must be text of at most %(limit)s "
+                                                         "characters, without control characters.",
+                                                         limit=format_number(100)))
     try:
         conversation = service.start_conversation(email=email, name=name, order_number=order_number or None,
-                                                  language=request.accept_languages.best or None, verified=verified)
+                                                  language=buyer_language(data.get("language")), verified=verified)
     except service.ChatError as exc:
         return error_response(404 if isinstance(exc, service.BuyerNotIdentified) else 400, exc.code, str(exc))
     return jsonify(conversation=conversation.public_id, token=issue_buyer_token(conversation.public_id)), 201
+
+
+@bp.get("/api/widget")
+def widget_text():
+    """The storefront widget's launcher text: ``?language=`` (its ``data-lang``, else the
+    browser's language; a BCP 47 tag) → ``{"label", "lang", "dir"}`` in the catalog of
+    that language and script (English when none). The same for everyone, so any
+    storefront may read it (CORS ``*``); ``language`` is not kept as a choice."""
+    code = i18n.match(request.args.get("language")) or i18n.DEFAULT_LOCALE
+    with force_locale(code):
+        label = _("Chat with us")
+    response = jsonify(label=label, lang=i18n.bcp47(code), dir=i18n.direction(code))
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def conversation_or_404(public_id: str) -> Conversation:
@@ -196,7 +213,7 @@ def _uploader(conversation: Conversation) -> str:
         NotFound: a buyer token for another conversation (as if it did not exist).
         Forbidden: no credentials, or an agent's request without a valid CSRF token.
     """
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer":
         if read_buyer_token(token.strip()) != conversation.public_id:
             raise NotFound()
@@ -205,9 +222,9 @@ def _uploader(conversation: Conversation) -> str:
         try:
             validate_csrf(request.headers.get("X-CSRFToken"))
         except ValidationError:
-            raise Forbidden("Your session has expired; reload the page and try again.") from None
+            raise Forbidden(_("Your session has expired; reload the page and try again.")) from None
         return "agent"
-    raise Forbidden("You may not send files to this conversation.")
+    raise Forbidden(_("You may not send files to this conversation."))
 
 
 @bp.post("/api/conversations/<public_id>/attachments")
@@ -220,12 +237,12 @@ def upload(public_id: str):
         found = service.find_conversation(public_id)
         uploader = _uploader(found)
     except (service.ConversationNotFound, NotFound):
-        return error_response(404, "not_found", "There is no such conversation.")
+        return error_response(404, "not_found", _("There is no such conversation."))
     except Forbidden as exc:
         return error_response(403, "forbidden", exc.description)
     file = request.files.get("file")
     if file is None:
-        return error_response(400, "no_file", "Choose a file to send.")
+        return error_response(400, "no_file", _("Choose a file to send."))
     data = file.stream.read(current_app.config["CHAT_ATTACHMENT_MAX_BYTES"] + 1)
     try:
         attachment = accept_upload(found, data=data, filename=file.filename, uploader=uploader,

@@ -6,6 +6,8 @@ acknowledge and broadcast what it got back.
 """
 from __future__ import annotations
 
+from flask_babel import format_number
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -18,7 +20,7 @@ from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db
 from helpdesk.marketplace.sync import normalise_email
 from helpdesk.models import Agent, Customer, CustomerAccount, Order, Store
-from helpdesk.text import has_control_characters, is_blank
+from helpdesk.text import has_control_characters, is_blank, isolate
 
 MAX_MESSAGE_LENGTH = 5000
 MAX_CLIENT_ID = 64
@@ -82,16 +84,17 @@ def clean_body(body: object, *, may_be_empty: bool = False) -> str:
     if body is None and may_be_empty:
         body = ""
     if not isinstance(body, str):
-        raise ChatError("A message must be text.")
+        raise ChatError(_("A message must be text."))
     text = body.replace("\r\n", "\n").replace("\r", "\n").strip()
     if is_blank(text):
         if may_be_empty:
             return ""
-        raise EmptyMessage("The message is empty.")
+        raise EmptyMessage(_("The message is empty."))
     if len(text) > MAX_MESSAGE_LENGTH:
-        raise MessageTooLong(f"The message is {len(text):,} characters long; the limit is {MAX_MESSAGE_LENGTH:,}.")
+        raise MessageTooLong(_("The message is %(length)s characters long; the limit is %(limit)s.",
+                               length=format_number(len(text)), limit=format_number(MAX_MESSAGE_LENGTH)))
     if has_control_characters(text, allowed="\n\t"):
-        raise ChatError("The message contains control characters.")
+        raise ChatError(_("The message contains control characters."))
     return text
 
 
@@ -135,7 +138,7 @@ def start_conversation(*, email: str | None, name: str = "", order_number: str |
             conversation.customer = account.customer
             email = email or account.customer.email
     if not email:
-        raise NoEmail("Please enter a valid e-mail address.")
+        raise NoEmail(_("Please enter a valid e-mail address."))
     conversation.buyer_email = email = normalise_email(email)
     if order_number:
         stmt = select(Order).where(Order.number.in_(order_number_variants(order_number.strip())))
@@ -145,7 +148,7 @@ def start_conversation(*, email: str | None, name: str = "", order_number: str |
             stmt = stmt.join(Customer, Order.customer_id == Customer.id).where(Customer.email == email)
         order = db.session.scalar(stmt.order_by(Order.placed_at.desc()))
         if order is None:
-            raise BuyerNotIdentified("We found no order with that number for that e-mail address.")
+            raise BuyerNotIdentified(_("We found no order with that number for that e-mail address."))
         conversation.order, conversation.customer, conversation.store = order, order.customer, order.store
     if conversation.customer:
         conversation.buyer_name = conversation.buyer_name or conversation.customer.name
@@ -167,7 +170,7 @@ def find_conversation(public_id: object) -> Conversation:
     if 0 < len(public_id) <= 32:
         conversation = db.session.scalar(select(Conversation).filter_by(public_id=public_id))
     if conversation is None:
-        raise ConversationNotFound("There is no such conversation.")
+        raise ConversationNotFound(_("There is no such conversation."))
     return conversation
 
 
@@ -263,7 +266,7 @@ def claim(conversation: Conversation, agent: Agent) -> Conversation:
     db.session.commit()
     db.session.refresh(conversation)
     if not won and conversation.assignee_id != agent.id:
-        raise AlreadyClaimed(f"{conversation.assignee.display_name} already took this conversation.")
+        raise AlreadyClaimed(_("%(name)s already took this conversation.", name=isolate(conversation.assignee.display_name)))
     return conversation
 
 
@@ -277,12 +280,13 @@ def transfer(conversation: Conversation, by: Agent, to: object) -> Conversation:
         AgentNotFound: ``to`` is not an active agent's id.
     """
     if conversation.assignee_id not in (None, by.id) and by.role not in ("manager", "admin"):
-        raise NotAllowed(f"Only {conversation.assignee.display_name} or a manager can transfer this conversation.")
+        raise NotAllowed(_("Only %(name)s or a manager can transfer this conversation.",
+                           name=isolate(conversation.assignee.display_name)))
     target = None
     if to is not None:
         target = db.session.get(Agent, to) if isinstance(to, int) and not isinstance(to, bool) else None
         if target is None or not target.active:
-            raise AgentNotFound("There is no such agent to transfer to.")
+            raise AgentNotFound(_("There is no such agent to transfer to."))
     conversation.assignee = target
     conversation.updated_at = utcnow()
     db.session.commit()

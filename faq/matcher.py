@@ -49,6 +49,7 @@ from babel.core import get_global
 from rapidfuzz import fuzz, process
 
 from faq.stopwords import SPACELESS_STOP_PHRASES, STOP_WORDS
+from helpdesk.i18n import MAX_RAW_TAG_LENGTH, strip_extensions
 from helpdesk.text import search_key
 
 MAX_QUERY_LENGTH = 500
@@ -78,15 +79,18 @@ class QueryTooLong(ValueError):
 
 @lru_cache(maxsize=1024)
 def canonical_tag(tag: str) -> str:
-    """``"zh-hant-tw"`` → ``"zh-Hant-TW"``, ``"pt_br"`` → ``"pt-BR"`` (CLDR via Babel).
+    """``"zh-hant-tw"`` → ``"zh-Hant-TW"``, ``"pt_br"`` → ``"pt-BR"`` (CLDR via Babel);
+    extensions are dropped (``"ja-JP-u-ca-japanese"`` → ``"ja-JP"``, see
+    :func:`helpdesk.i18n.strip_extensions`).
 
     Raises:
         InvalidLanguage: not a tag whose language CLDR knows (``"xx"``, ``""``, ``"en-!"``).
     """
-    if not isinstance(tag, str) or not tag.strip() or len(tag) > 35:
-        raise InvalidLanguage(f"{tag!r} is not a language tag such as en, pt-BR or zh-Hant.")
+    plain = strip_extensions(tag) if isinstance(tag, str) and len(tag) <= MAX_RAW_TAG_LENGTH else ""
+    if not plain or len(plain) > 35:
+        raise InvalidLanguage(f"{str(tag)[:40]!r} is not a language tag such as en, pt-BR or zh-Hant.")
     try:
-        locale = Locale.parse(tag.strip().replace("_", "-"), sep="-")
+        locale = Locale.parse(plain, sep="-")
     except (UnknownLocaleError, ValueError, TypeError):
         raise InvalidLanguage(f"{tag!r} is not a language tag such as en, pt-BR or zh-Hant.") from None
     return str(locale).replace("_", "-")

@@ -19,6 +19,7 @@ from faq.translate import machine_translate
 from faq.matcher import MAX_QUERY_LENGTH, InvalidLanguage, QueryTooLong, canonical_tag, fallback_chain
 from faq.models import ARTICLE_STATUSES, Article, CategoryName
 from helpdesk.errors import error_response
+from helpdesk import CONTENT_LOCALE, chosen_language, i18n
 from helpdesk.i18n import UI_LOCALES, bcp47
 from helpdesk.extensions import csrf, db, limiter
 
@@ -103,11 +104,37 @@ def faq_helpers():
 
 # --- public pages ----------------------------------------------------------------------
 
+PUBLIC_PAGES = ("faq.index", "faq.article", "faq.feedback")
+
+
+@bp.url_value_preprocessor
+def _page_speaks_its_url(endpoint: str | None, values: dict | None) -> None:
+    """A public help-centre page is framed in the language of its URL (``/faq/zh-Hant/``
+    in Traditional Chinese on any browser; see :func:`helpdesk.select_locale`)."""
+    if endpoint in PUBLIC_PAGES and values and isinstance(values.get("lang"), str):
+        request.environ[CONTENT_LOCALE] = i18n.match(values["lang"])
+
+
+@bp.before_request
+def _follow_the_language_menu():
+    """``/faq/en/...?lang=ar`` (the language menu, a link with a choice) → the same page
+    in that language, ``/faq/ar/...``; the choice is kept in the session as on every buyer
+    page."""
+    chosen = i18n.match(request.args.get("lang"))
+    if request.endpoint not in PUBLIC_PAGES[:2] or not chosen or bcp47(chosen) == request.view_args.get("lang"):
+        return None
+    query = {key: value for key, value in request.args.items() if key != "lang"}
+    return redirect(url_for(request.endpoint, **{**request.view_args, "lang": bcp47(chosen)}, **query))
+
 
 @bp.get("/")
 def home():
-    """Send the visitor to the FAQ in the best of their browser's languages."""
+    """Send the visitor to the FAQ in the language they chose (``?lang=``, the session),
+    else in the best of their browser's languages."""
     available = service.published_languages()
+    chosen = chosen_language()
+    if chosen:
+        return redirect(url_for("faq.index", lang=chosen))
     for tag, _quality in request.accept_languages:
         try:
             chain = fallback_chain(tag)
@@ -138,7 +165,9 @@ def index(lang: str):
                 by_category.setdefault(article.category, []).append((article.slug, version.lang, version.question))
         names = service.category_names(lang)
         groups = [(category, service.category_label(category, names), items) for category, items in by_category.items()]
-    return render_template("faq/index.html", lang=lang, q=q, groups=groups, languages=service.published_languages())
+    other = any(version_lang != lang for _category, _name, items in groups for _slug, version_lang, _title in items)
+    return render_template("faq/index.html", lang=lang, q=q, groups=groups, languages=service.published_languages(),
+                           shown_in_another_language=other)
 
 
 @bp.get("/<lang>/<slug>")

@@ -5,8 +5,9 @@ import os
 from pathlib import Path
 
 import socketio
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_socketio import SocketIO
 from sqlalchemy import event
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REDIS_MAX_CONNECTIONS = 2000
 UI_LOCALES = i18n.UI_LOCALES
 LOCALE_SESSION_KEY = "ui_locale"
+CONTENT_LOCALE = "helpdesk.content_locale"  # WSGI environ key: the catalog of the content a URL names
 
 
 def _explicit_choice() -> str | None:
@@ -43,15 +45,39 @@ def _explicit_choice() -> str | None:
     return kept if kept in UI_LOCALES else None
 
 
-def select_locale() -> str:
-    """The interface's catalog: the agent's saved locale, else the visitor's explicit
-    choice (``?lang=``, kept in the session), else the best ``Accept-Language`` match of
-    the same language and script (see :mod:`helpdesk.i18n`), else English."""
+def chosen_language(sent: object = None) -> str | None:
+    """The BCP 47 tag of the interface language a buyer chose — ``sent`` (the language a
+    page sends with a JSON request, its ``<html lang>`` chosen by ``?lang=`` or the widget's
+    ``data-lang``), else their ``?lang=`` or the session's — or ``None`` when they chose
+    none (and outside a request: an e-mail rendered by a job). ``sent`` that is not a tag of
+    a catalog's language and script is ignored."""
+    chosen = ((i18n.match(sent) if isinstance(sent, str) else None)
+              or (_explicit_choice() if has_request_context() else None))
+    return i18n.bcp47(chosen) if chosen else None
+
+
+def buyer_language(sent: object = None) -> str | None:
+    """The language (BCP 47) of a conversation or ticket a buyer opens: the language they
+    chose (:func:`chosen_language`), else their browser's best ``Accept-Language`` tag
+    (more precise than a catalog: ``sr-Latn``, ``pt-PT``), else ``None``."""
+    return chosen_language(sent) or request.accept_languages.best or None
+
+
+def select_locale() -> str | None:
+    """The interface's catalog: the agent's saved locale, else the language of the
+    content the URL names (``request.environ[CONTENT_LOCALE]``, set by the help centre's
+    ``/faq/<lang>/`` pages), else
+    the visitor's explicit choice (``?lang=``, kept in the session), else the best
+    ``Accept-Language`` match of the same language and script (see
+    :mod:`helpdesk.i18n`), else English. ``None`` (the default locale) outside a request:
+    a command or a background job that builds a message."""
+    if not has_request_context():
+        return None
     if current_user and current_user.is_authenticated and current_user.locale:
         saved = i18n.match(current_user.locale)
         if saved:
             return saved
-    return _explicit_choice() or i18n.negotiate(request.accept_languages)
+    return request.environ.get(CONTENT_LOCALE) or _explicit_choice() or i18n.negotiate(request.accept_languages)
 
 
 def remember_language_choice() -> None:
@@ -178,6 +204,9 @@ def create_app(config: dict | None = None) -> Flask:
     )
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    # Flask-Login flashes this when a page needs an agent: resolved in the request's locale.
+    login_manager.login_message = _l("Please log in to access this page.")
+    login_manager.localize_callback = str
     app.before_request(remember_language_choice)
 
     # One SocketIO per app (Flask-SocketIO binds its server to a single app); handlers

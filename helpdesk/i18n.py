@@ -24,9 +24,21 @@ from babel.core import get_global, parse_locale
 UI_LOCALES: tuple[str, ...] = ("en", "zh_Hans", "zh_Hant", "ja", "ko", "es", "pt_BR", "de", "fr", "it", "ru", "ar")
 DEFAULT_LOCALE = UI_LOCALES[0]
 MAX_TAG_LENGTH = 35
+#: Longest tag read at all, extensions included (``zh-Hant-TW-u-ca-chinese-nu-hanidec``).
+MAX_RAW_TAG_LENGTH = 200
 #: Entries of an ``Accept-Language`` header looked at (best first): a 500-character header
 #: costs no more than this.
 MAX_PREFERENCES = 16
+
+
+def strip_extensions(tag: str) -> str:
+    """A BCP 47 tag without its extensions and private use (RFC 5646 §2.2.6–7: everything
+    from the first one-letter subtag on), ``-`` or ``_``, stripped: ``zh-Hant-TW-u-ca-chinese``
+    → ``zh-Hant-TW``, ``en-US-x-twain`` → ``en-US``, ``x-klingon`` → ``""``. Negotiation
+    looks at language, script and territory only."""
+    parts = tag.strip().replace("_", "-").split("-")
+    cut = next((index for index, part in enumerate(parts) if len(part) == 1), len(parts))
+    return "-".join(parts[:cut])
 
 
 @lru_cache(maxsize=4096)
@@ -34,10 +46,11 @@ def maximize(tag: str) -> tuple[str, str, str] | None:
     """``(language, script, territory)`` of a BCP 47 tag (``-`` or ``_``), the missing
     parts filled from CLDR's likely subtags: ``zh-TW`` → ``("zh", "Hant", "TW")``, ``zh``
     → ``("zh", "Hans", "CN")``, ``pt-PT`` → ``("pt", "Latn", "PT")``. ``None`` for
-    anything that is not a tag of a language CLDR knows (``*``, ``garbage``, ``""``)."""
-    if not isinstance(tag, str):
+    anything that is not a tag of a language CLDR knows (``*``, ``garbage``, ``""``).
+    Extensions are dropped (:func:`strip_extensions`)."""
+    if not isinstance(tag, str) or len(tag) > MAX_RAW_TAG_LENGTH:
         return None
-    tag = tag.strip()
+    tag = strip_extensions(tag)
     if not tag or len(tag) > MAX_TAG_LENGTH or tag == "*":
         return None
     try:

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from babel.core import Locale
 from babel.numbers import format_currency, get_currency_precision
+from flask_babel import gettext as _
 from sqlalchemy import BigInteger
 from sqlalchemy.types import TypeDecorator
 
@@ -53,18 +54,18 @@ def _to_decimal(value: str | int | Decimal | None) -> Decimal:
     if isinstance(value, float):
         raise InvalidAmount("Amounts must be given as strings or Decimal, never float.")
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise InvalidAmount("Missing amount.")
+        raise InvalidAmount(_("Missing amount."))
     if isinstance(value, str) and not AMOUNT_TEXT.fullmatch(value.strip()):
         # Decimal() would also take "1_0", "1e1", "+1" or full-width digits: typos, not amounts.
-        raise InvalidAmount(f"{value!r} is not an amount of money.")
+        raise InvalidAmount(_("%(value)s is not an amount of money.", value=repr(value)))
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise InvalidAmount(f"{value!r} is not an amount of money.") from None
+        raise InvalidAmount(_("%(value)s is not an amount of money.", value=repr(value))) from None
     if not amount.is_finite():
-        raise InvalidAmount(f"{value!r} is not an amount of money.")
+        raise InvalidAmount(_("%(value)s is not an amount of money.", value=repr(value)))
     if abs(amount) >= MAX_AMOUNT:
-        raise InvalidAmount(f"{value} is too large an amount.")
+        raise InvalidAmount(_("%(value)s is too large an amount.", value=value))
     return amount
 
 
@@ -87,7 +88,8 @@ def parse_amount(value: str | int | Decimal | None, currency: str) -> Decimal:
     amount = _to_decimal(value)
     exact = _exact(amount, minor_units(currency))
     if exact is None:
-        raise InvalidAmount(f"{value} has more decimals than {normalise_currency(currency)} allows.")
+        raise InvalidAmount(_("%(value)s has more decimals than %(currency)s allows.", value=value,
+                              currency=normalise_currency(currency)))
     return exact
 
 

@@ -12,7 +12,9 @@ from flask_babel import format_datetime, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 
 from helpdesk import i18n
+from helpdesk.labels import label, no_translation
 from helpdesk.money import format_money
+from helpdesk.text import isolate
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -53,6 +55,17 @@ STATUS_LABELS = {
     "partial": _l("partly shipped"),
     "restocked": _l("restocked"),
     "unknown": _l("unknown"),
+    # shipment statuses (Shopify's fulfillment event statuses, WooCommerce's "shipped")
+    "shipped": _l("shipped"),
+    "label_printed": _l("label printed"),
+    "label_purchased": _l("label bought"),
+    "confirmed": _l("confirmed"),
+    "in_transit": _l("in transit"),
+    "out_for_delivery": _l("out for delivery"),
+    "attempted_delivery": _l("delivery attempted"),
+    "ready_for_pickup": _l("ready for pickup"),
+    "delivered": _l("delivered"),
+    "failure": _l("delivery failed"),
 }
 
 
@@ -76,9 +89,13 @@ def language_url(code: str) -> str:
 
 def page_language() -> dict:
     """``lang`` and ``dir`` of the page (BCP 47 tag of the locale: ``zh-Hant``; ``rtl`` for
-    Arabic etc.), the locale's code, and the language menu of the buyer pages."""
+    Arabic etc.), the locale's code, the language the visitor chose (``chosen_lang``: a tag,
+    or ``""`` when the page follows the browser), and the language menu of the buyer pages."""
+    from helpdesk import chosen_language
+
     locale = get_locale()
     return {
+        "chosen_lang": chosen_language() or "",
         "page_lang": i18n.bcp47(locale),
         "page_dir": i18n.direction(locale),
         "page_locale": str(locale),
@@ -95,3 +112,6 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(percent, "percent")
     app.add_template_filter(country, "country")
     app.add_template_filter(status_label, "status")
+    app.add_template_filter(label, "label")
+    app.add_template_filter(isolate, "isolate")
+    app.add_template_global(no_translation)

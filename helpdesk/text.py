@@ -40,3 +40,11 @@ def is_blank(text: str) -> bool:
     """True when ``text`` shows nothing: only spaces, line breaks and format characters
     (zero-width space, joiners, direction marks)."""
     return all(unicodedata.category(ch) in ("Zs", "Zl", "Zp", "Cf", "Cc") for ch in text)
+
+
+def isolate(value: object) -> str:
+    """``value`` as text between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE
+    (U+2068…U+2069, Unicode UAX #9): a name, an order number or a date put into a sentence
+    of the other direction ("#1001" in Arabic) keeps its own order and leaves the
+    sentence's punctuation in place. For plain-text messages; in HTML use ``<bdi>``."""
+    return f"\u2068{value}\u2069"

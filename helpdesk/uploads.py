@@ -13,6 +13,8 @@ from datetime import datetime
 
 import filetype
 from flask import Response, current_app, send_file
+from flask_babel import format_number
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -73,12 +75,12 @@ def sniff(data: bytes, limit: int) -> str:
         EmptyFile, FileTooLarge, UnsupportedType: as named, with a message for people.
     """
     if not data:
-        raise EmptyFile("The file is empty.")
+        raise EmptyFile(_("The file is empty."))
     if len(data) > limit:
-        raise FileTooLarge(f"The file is larger than {limit / 1024 / 1024:.0f} MB.")
+        raise FileTooLarge(_("The file is larger than %(size)s MB.", size=format_number(round(limit / 1024 / 1024))))
     kind = filetype.guess(data)
     if kind is None or kind.mime not in ALLOWED_TYPES:
-        raise UnsupportedType("Only images (PNG, JPEG, GIF, WebP) and PDF files can be sent.")
+        raise UnsupportedType(_("Only images (PNG, JPEG, GIF, WebP) and PDF files can be sent."))
     return kind.mime
 
 

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import format_number
+from flask_babel import gettext as _
 
 from helpdesk.text import has_control_characters
 
@@ -22,11 +24,11 @@ def clean_name(value: str, what: str, max_length: int) -> str:
     """Trimmed, non-empty, printable text of at most ``max_length`` characters."""
     text = " ".join((value or "").split())
     if not text:
-        raise InvalidInput(f"{what} must not be empty.")
+        raise InvalidInput(_("%(what)s must not be empty.", what=what))
     if len(text) > max_length:
-        raise InvalidInput(f"{what} must be at most {max_length} characters.")
+        raise InvalidInput(_("%(what)s must be at most %(limit)s characters.", what=what, limit=format_number(max_length)))
     if has_control_characters(text):
-        raise InvalidInput(f"{what} contains control characters.")
+        raise InvalidInput(_("%(what)s contains control characters.", what=what))
     return text
 
 

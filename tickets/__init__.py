@@ -14,7 +14,7 @@ from flask import Blueprint, Flask
 bp = Blueprint("tickets", __name__)
 api_bp = Blueprint("tickets_api", __name__, url_prefix="/api/v1")
 
-from tickets import api, routes  # noqa: E402,F401
+from tickets import api, labels, routes  # noqa: E402,F401
 
 
 def register(app: Flask) -> None:

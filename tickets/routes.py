@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from chat.routes import conversation_or_404
+from helpdesk import buyer_language
 from helpdesk.console.routes import ORDER_DETAIL
 from helpdesk.dbtypes import utcnow
 from helpdesk.extensions import db, limiter, talisman
@@ -562,11 +563,11 @@ def buyer_new(order_id: int):
     form = request.form
     try:
         if form.get("type") not in BUYER_TYPES:
-            raise service.InvalidTicket("Choose what the request is about.")
+            raise service.InvalidTicket(_l("Choose what the request is about."))
         ticket = service.create_ticket(
             Actor.of_buyer(buyer_id()), order=order, type=form.get("type"), subject=form.get("subject"),
             description=form.get("description"), lines=_form_lines(form, order), reason_code=form.get("reason_code"),
-            channel="web_form", language=request.accept_languages.best or None,
+            channel="web_form", language=buyer_language(),
             requested_amount=form.get("requested_amount"),
             replacement={"title": form.get("replacement_title"), "quantity": form.get("replacement_quantity")},
             claim={"kind": form.get("claim_kind")},

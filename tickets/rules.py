@@ -22,7 +22,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from flask_babel import format_number
+from flask_babel import gettext as _
+
 from helpdesk.models import Order, OrderLine
+from helpdesk.text import isolate
 from helpdesk.money import InvalidAmount, UnknownCurrency, parse_amount, quantise, round_to_minor
 from helpdesk.templating import money as money_text
 
@@ -194,16 +198,17 @@ def check_lines(order: Order, requested: list[tuple[int, int]], taken: dict[int,
     for line_id, quantity in requested:
         line = lines.get(line_id)
         if line is None or line_id in seen:
-            raise LineNotOnOrder(f"That item is not on order {order.number} (or was given twice).")
+            raise LineNotOnOrder(_("That item is not on order %(number)s (or was given twice).",
+                                   number=isolate(order.number)))
         seen.add(line_id)
         if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= line.quantity:
-            raise InvalidQuantity(f"Choose between 1 and {line.quantity} of “{line.title}”.")
+            raise InvalidQuantity(_("Choose between 1 and %(quantity)s of “%(title)s”.",
+                                    quantity=format_number(line.quantity), title=isolate(line.title)))
         left = line.quantity - taken.get(line_id, 0)
         if returning and quantity > left:
-            raise AlreadyReturned(
-                f"Only {max(left, 0)} of {line.quantity} “{line.title}” can still be returned; "
-                "the others are already in a return."
-            )
+            raise AlreadyReturned(_("Only %(left)s of %(quantity)s “%(title)s” can still be returned; the others are "
+                                    "already in a return.", left=format_number(max(left, 0)),
+                                    quantity=format_number(line.quantity), title=isolate(line.title)))
         checked.append((line, quantity))
     return checked
 
@@ -244,9 +249,9 @@ def money(value, currency: str, what: str) -> Decimal:
     try:
         amount = parse_amount(value, currency)
     except (InvalidAmount, UnknownCurrency) as exc:
-        raise InvalidRefund(f"{what}: {exc}") from None
+        raise InvalidRefund(_("%(what)s: %(problem)s", what=what, problem=exc)) from None
     if amount < 0:
-        raise InvalidRefund(f"{what} cannot be negative.")
+        raise InvalidRefund(_("%(what)s cannot be negative.", what=what))
     return amount
 
 

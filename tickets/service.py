@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from flask_babel import format_number
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
@@ -153,7 +156,7 @@ def identify_buyer(order_number: str, email: str) -> Order:
             .order_by(Order.placed_at.desc())
         )
     if order is None:
-        raise BuyerNotIdentified("We found no order with that number for that e-mail address.")
+        raise BuyerNotIdentified(_("We found no order with that number for that e-mail address."))
     return order
 
 
@@ -274,21 +277,22 @@ def clean_text(value: object, what: str, max_length: int, *, required: bool = Fa
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InvalidTicket(f"{what} must be text.")
+        raise InvalidTicket(_("%(what)s must be text.", what=what))
     text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if required and not text:
-        raise InvalidTicket(f"{what} must not be empty.")
+        raise InvalidTicket(_("%(what)s must not be empty.", what=what))
     if len(text) > max_length:
-        raise InvalidTicket(f"{what} is {len(text):,} characters long; the limit is {max_length:,}.")
+        raise InvalidTicket(_("%(what)s is %(length)s characters long; the limit is %(limit)s.", what=what,
+                              length=format_number(len(text)), limit=format_number(max_length)))
     if has_control_characters(text, allowed="\n\t"):
-        raise InvalidTicket(f"{what} contains control characters.")
+        raise InvalidTicket(_("%(what)s contains control characters.", what=what))
     return text
 
 
 def clean_subject(value: object) -> str:
     """A one-line subject of 1 to 200 characters."""
     try:
-        return clean_name(value if isinstance(value, str) else "", "The subject", 200)
+        return clean_name(value if isinstance(value, str) else "", _l("The subject"), 200)
     except InvalidInput as exc:
         raise InvalidTicket(str(exc)) from None
 
@@ -424,17 +428,17 @@ def create_ticket(actor: Actor, *, order: Order | None, type: str, subject: obje
     now = now or utcnow()
     type = choice(type, TICKET_TYPES, "The type")
     if type is None:
-        raise InvalidTicket("Choose what the request is about.")
+        raise InvalidTicket(_("Choose what the request is about."))
     if actor.kind == "buyer" and order is not None and order.customer_id != actor.customer_id:
-        raise rules.NotYourOrder("You can only open requests about your own orders.")
+        raise rules.NotYourOrder(_("You can only open requests about your own orders."))
     if order is None and type in ORDER_TYPES:
-        raise rules.OrderRequired("Tell us which order this is about.")
+        raise rules.OrderRequired(_("Tell us which order this is about."))
     if conversation is not None and order is None:
         order = conversation.order
     ticket = Ticket(
         type=type,
         subject=clean_subject(subject),
-        description=clean_text(description, "The description", MAX_DESCRIPTION),
+        description=clean_text(description, _l("The description"), MAX_DESCRIPTION),
         reason_code=choice(reason_code, REASON_CODES, "The reason"),
         priority=choice(priority, PRIORITIES, "The priority", "normal"),
         channel=choice(channel, CHANNELS, "The channel", "chat" if conversation else "web_form"),
@@ -459,7 +463,7 @@ def create_ticket(actor: Actor, *, order: Order | None, type: str, subject: obje
         raise InvalidTicket(str(exc)) from None
     if ticket.language and len(ticket.language) > 35:
         ticket.language = None
-    ticket.requested_amount = clean_money(requested_amount, ticket.currency, "The amount asked for")
+    ticket.requested_amount = clean_money(requested_amount, ticket.currency, _l("The amount asked for"))
     override = bool(override_policy) and actor.is_agent
     notes: list[tuple[str, dict]] = []
     if order is not None:
@@ -493,7 +497,7 @@ def _check_order_rules(ticket: Ticket, order: Order, lines: list[tuple[int, int]
     zone = order.store.time_zone or "UTC"
     if ticket.type in RETURNING_TYPES:
         if not lines:
-            raise rules.InvalidQuantity("Choose the items and quantities to return.")
+            raise rules.InvalidQuantity(_("Choose the items and quantities to return."))
         try:
             decision = rules.check_return_window(order, window_days=policy.return_window_days, zone=zone, now=now)
         except rules.ReturnWindowClosed as exc:  # goodwill covers the window, never "nothing was shipped"
@@ -524,7 +528,7 @@ def _check_order_rules(ticket: Ticket, order: Order, lines: list[tuple[int, int]
 
 def _add_replacement(ticket: Ticket, replacement: dict | None) -> None:
     replacement = replacement or {}
-    title = clean_text(replacement.get("title"), "The replacement item", 500)
+    title = clean_text(replacement.get("title"), _l("The replacement item"), 500)
     sku = clean_text(replacement.get("sku"), "The replacement SKU", MAX_SHORT_TEXT)
     quantity = replacement.get("quantity")
     if not title and not sku:
@@ -536,9 +540,10 @@ def _add_replacement(ticket: Ticket, replacement: dict | None) -> None:
     if isinstance(quantity, str) and quantity.isdigit():
         quantity = int(quantity)
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= 1000:
-        raise InvalidTicket("The replacement quantity must be 1 to 1000.")
+        raise InvalidTicket(_("The replacement quantity must be %(low)s to %(high)s.", low=format_number(1),
+                              high=format_number(1000)))
     if not title:
-        raise InvalidTicket("Name the item to send in exchange.")
+        raise InvalidTicket(_("Name the item to send in exchange."))
     ticket.lines.append(TicketLine(role="replacement", quantity=quantity, sku=sku or None, title=title))
 
 
@@ -555,7 +560,7 @@ def claim_rule(carrier: str | None, kind: str) -> CarrierClaimRule | None:
 def _add_claim(ticket: Ticket, order: Order, data: dict) -> None:
     kind = choice(data.get("kind"), CLAIM_KINDS, "The claim kind")
     if kind is None:
-        raise InvalidTicket("Say whether the parcel was lost, damaged, late or held in customs.")
+        raise InvalidTicket(_("Say whether the parcel was lost, damaged, late or held in customs."))
     shipment = None
     if data.get("shipment_id") not in (None, ""):
         shipment = next((s for s in order.shipments if str(s.id) == str(data["shipment_id"])), None)

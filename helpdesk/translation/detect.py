@@ -8,6 +8,18 @@ and at least :data:`MIN_RATIO` times the runner-up's; otherwise the caller's fal
 removed before detection (a URL is no evidence of a language). The detector knows only
 the languages in ``TRANSLATION_DETECT_LANGUAGES``: fewer candidates, fewer confusions.
 
+Two rules on top of lingua's answer:
+
+* **A conversation in a language the detector does not know keeps it.** lingua's
+  confidence values are relative to its candidates: Serbian (Latin) text scores 0.99
+  Turkish when Serbian is not a candidate. The detector cannot answer "the fallback" then,
+  so its answer is only the nearest wrong candidate and never replaces the fallback.
+* **Chinese by script.** lingua answers "Chinese" for both scripts; the characters
+  decide (``hanzidentifier``, from CC-CEDICT's Traditional/Simplified character sets):
+  text only in Traditional characters is ``zh-Hant``, only in Simplified ``zh-Hans``;
+  text of characters common to both (你好) keeps a Chinese fallback's script, else is
+  ``zh-Hans``. Traditional text is never labelled Simplified.
+
 The first detection in a process loads the language models (a few seconds, some hundred
 MB for the default 14 languages); call it through
 :func:`helpdesk.translation.worker.run_blocking`.
@@ -16,6 +28,8 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+
+import hanzidentifier
 
 from helpdesk.translation.engines import translation_code
 from helpdesk.translation.protect import protect
@@ -65,8 +79,9 @@ def detect_language(text: str, *, fallback: str | None = None,
     """The language of ``text``, or ``fallback`` when the detector is not sure.
 
     When the detector's language is the fallback's language, the fallback's more precise
-    tag wins (``pt`` detected in a ``pt-BR`` conversation → ``pt-BR``; Chinese, whose
-    script the detector does not tell, keeps the conversation's ``zh-Hant``).
+    tag wins (``pt`` detected in a ``pt-BR`` conversation → ``pt-BR``; Traditional Chinese
+    in a ``zh-Hant-TW`` conversation → ``zh-Hant-TW``). A fallback in a language outside
+    ``languages`` is never overridden, and Chinese is told by script (module docstring).
 
     Args:
         text: the message.
@@ -84,7 +99,24 @@ def detect_language(text: str, *, fallback: str | None = None,
     runner_up = values[1].value if len(values) > 1 else 0.0
     if best is None or best.value < MIN_CONFIDENCE or best.value < MIN_RATIO * runner_up:
         return Detection(fallback, False, best.value if best else 0.0)
+    fallback_code = translation_code(fallback)
+    if fallback_code and fallback_code.split("-")[0] not in languages:
+        return Detection(fallback, False, best.value)  # the detector could not have named it
     found = best.language.iso_code_639_1.name.lower()
-    if fallback and (translation_code(fallback) or "").split("-")[0] == found:
+    if found == "zh":
+        found = chinese_script(plain, fallback_code)
+    if fallback_code == found:
         return Detection(fallback, True, best.value)
     return Detection(found, True, best.value)
+
+
+def chinese_script(text: str, fallback_code: str | None) -> str:
+    """``zh-Hant`` or ``zh-Hans`` for Chinese ``text`` (see the module's rules):
+    ``fallback_code`` is the conversation's translation code (``zh-Hant``, ``en``) or
+    ``None``."""
+    script = hanzidentifier.identify(text)
+    if script == hanzidentifier.TRADITIONAL:
+        return "zh-Hant"
+    if script == hanzidentifier.SIMPLIFIED:
+        return "zh-Hans"
+    return fallback_code if fallback_code in ("zh-Hant", "zh-Hans") else "zh-Hans"

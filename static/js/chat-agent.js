@@ -29,7 +29,8 @@
 
   function showState(c) {
     document.getElementById("assignee").textContent = c.assignee || "—";
-    document.getElementById("status").textContent = c.status;
+    const status = document.getElementById("status");
+    status.textContent = status.dataset[c.status] || c.status;  // the label in the page's language
     document.getElementById("claim").hidden = Boolean(c.assignee_id);
     document.getElementById("close").hidden = c.status === "closed";
     document.getElementById("reopen").hidden = c.status !== "closed";

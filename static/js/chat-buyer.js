@@ -136,6 +136,7 @@
   const identity = page.buyerHash ? { store: page.store, buyer_id: page.buyerId, buyer_hash: page.buyerHash } : null;
 
   function start(body) {
+    if (page.lang) body.language = page.lang;  // the language the buyer chose: the conversation's
     const error = document.getElementById("start-error");
     error.hidden = true;
     fetch("/chat/api/conversations", {

@@ -152,8 +152,10 @@ window.HelpdeskChat = (function () {
     item.dataset.seq = m.seq;
     const meta = document.createElement("div");
     meta.className = "meta";
-    meta.textContent = (m.agent_name || (m.sender === "buyer" ? this.list.dataset.buyerLabel : "")) +
-      (m.internal ? " · " + this.list.dataset.noteLabel : "") + " · " + formatTime(m.created_at);
+    // name and time each isolated (U+2068…U+2069): in an Arabic page a Latin name or a date
+    // with its own marks keeps its order and the separators stay between them
+    meta.textContent = "\u2068" + (m.agent_name || (m.sender === "buyer" ? this.list.dataset.buyerLabel : "")) + "\u2069" +
+      (m.internal ? " · " + this.list.dataset.noteLabel : "") + " · \u2068" + formatTime(m.created_at) + "\u2069";
     const body = document.createElement("div");
     body.className = "body";
     body.dir = "auto";
@@ -189,7 +191,9 @@ window.HelpdeskChat = (function () {
     if (t.status !== "translated") {
       if (!this.showMarkers) return;
       box.classList.add("missing");
-      box.textContent = t.note;
+      // "No translation for pt→en" in the page's language; other notes as stored
+      box.textContent = t.status === "unavailable" && labels.noTranslation
+        ? labels.noTranslation.replace("{pair}", "\u2068" + (t.source_lang || "?") + "→" + t.lang + "\u2069") : t.note;
       body.after(box);
       return;
     }

@@ -53,7 +53,8 @@
     const question = root.querySelector(".faq-suggest-question");
     const thanks = root.querySelector(".faq-suggest-thanks");
     let shown = null;      // the article shown inline: {slug}
-    const lang = navigator.language || document.documentElement.lang || "en";
+    // the language the buyer chose on the page (?lang=, the widget's data-lang), else the browser's
+    const lang = root.dataset.lang || navigator.language || document.documentElement.lang || "en";
 
     function show(results) {
       list.replaceChildren();

@@ -6,8 +6,9 @@
 //   data-store="<helpdesk store id>" data-buyer-id="<its customer id>"
 //   data-buyer-hash="<hex HMAC-SHA256 of the customer id with the store's identity secret>"
 // (and optionally data-email, data-name): the chat then starts verified, with no form.
-// data-lang="pt-BR" (a BCP 47 tag) opens the chat in that language instead of the browser's;
-// data-label is the button's text. On a right-to-left storefront the button sits on the left.
+// data-lang="pt-BR" (a BCP 47 tag) opens the chat in that language instead of the browser's,
+// and labels the button in it (the helpdesk's /chat/api/widget gives the text);
+// data-label is the button's own text instead. On a right-to-left storefront the button sits on the left.
 "use strict";
 
 (function () {
@@ -18,7 +19,7 @@
   ["order", "store", "buyerId", "buyerHash", "email", "name", "lang"].forEach(function (key) {
     if (script.dataset[key]) params.set(key.replace(/[A-Z]/g, function (c) { return "_" + c.toLowerCase(); }), script.dataset[key]);
   });
-  const label = script.dataset.label || "Chat with us";
+  let label = script.dataset.label || "Chat with us";
 
   const side = document.documentElement.dir === "rtl" ? "left" : "right";
 
@@ -28,7 +29,20 @@
   button.setAttribute("aria-expanded", "false");
   button.style.cssText = "position:fixed;bottom:20px;" + side + ":20px;z-index:2147483646;padding:12px 18px;" +
     "border:0;border-radius:24px;background:#1f5fbf;color:#fff;font:15px system-ui,sans-serif;cursor:pointer;" +
-    "box-shadow:0 2px 8px rgba(0,0,0,.25)";
+    "box-shadow:0 2px 8px rgba(0,0,0,.25);white-space:nowrap";
+  if (!script.dataset.label) {
+    fetch(origin + "/chat/api/widget?language=" + encodeURIComponent(script.dataset.lang || navigator.language || "en"))
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (text) {
+        if (!text) return;
+        label = text.label;
+        button.textContent = label;
+        button.lang = text.lang;
+        button.dir = text.dir;
+        if (frame) frame.title = label;
+      })
+      .catch(function () { /* the helpdesk unreachable: the button keeps its English label */ });
+  }
 
   // The chat's session (its conversation and buyer token) kept in the storefront's own
   // storage, for browsers that give the helpdesk's iframe no storage of its own.

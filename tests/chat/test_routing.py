@@ -119,7 +119,7 @@ def test_transfer_rules(live, start_chat, agent_session, clients):
     ben_id, ana_id = agent_id("Ben"), agent_id("Ana")
 
     refused = ben.call("conversation:transfer", {"conversation": public_id, "agent": ben_id})
-    assert refused["error"] == {"code": "forbidden", "message": "Only Ana or a manager can transfer this conversation."}
+    assert refused["error"] == {"code": "forbidden", "message": "Only \u2068Ana\u2069 or a manager can transfer this conversation."}  # the name isolated (bidi)
     assert ana.call("conversation:transfer", {"conversation": public_id, "agent": 999999})["error"]["code"] \
         == "agent_not_found"
     for bad in ({"agent": "2"}, {"agent": True}, {}):

@@ -167,7 +167,7 @@ def test_transcript_is_plain_text_with_notes_marked(live, order, start_chat, age
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert response.headers["Content-Disposition"] == f'attachment; filename="chat-{public_id}.txt"'
     lines = response.text.splitlines()
-    assert lines[0] == "Chat with Ana <ana@example.pt>" and lines[1] == "Order #5001"
+    assert lines[0] == "Chat with Ana <ana@example.pt>" and lines[1] == "Order \u2068#5001\u2069"  # isolated for bidi
     assert lines[4].endswith("] Ana:") and lines[5] == "<b>Olá</b>"
     assert lines[7].endswith("] Lukas (internal note):") and lines[8] == "check stock"
     assert requests.get(f"{live}/chat/conversations/{public_id}/transcript.txt", timeout=10,

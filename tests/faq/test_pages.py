@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask_babel import refresh
 
 from faq import service
 from faq.models import Article
@@ -127,3 +128,40 @@ def test_bad_category_names_are_refused(client, demo_faq, signed_in, form, messa
     response = client.post("/faq/admin/categories", data=form)
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert client.get("/api/v1/faq/articles/track_order?lang=de").get_json()["category"] == "Bestellungen"
+
+
+def fresh_get(client, path, **kwargs):
+    """A request whose locale is chosen anew (Flask-Babel keeps it in ``g``, which the
+    ``app`` fixture's application context shares between requests)."""
+    refresh()
+    return client.get(path, **kwargs)
+
+
+def test_the_help_centre_follows_the_buyers_choice(client, demo_faq):
+    """QA H4: ``?lang=`` and the language menu choose the articles' language, and the page
+    is framed in the language of its URL whatever the browser says."""
+    english = {"Accept-Language": "en-US"}
+    response = client.get("/faq/?lang=ar", headers=english)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/faq/ar/")
+    assert client.get("/faq/", headers=english).headers["Location"].endswith("/faq/ar/")  # kept in the session
+    menu = client.get("/faq/en/?lang=zh-Hant&q=refund", headers=english)  # the language menu's link
+    assert menu.status_code == 302 and menu.headers["Location"].endswith("/faq/zh-Hant/?q=refund")
+    article = client.get("/faq/de/track_order?lang=ja", headers=english)
+    assert article.headers["Location"].endswith("/faq/ja/track_order")
+    page = fresh_get(client, "/faq/zh-Hant/", headers=english).get_data(as_text=True)
+    assert '<html lang="zh-Hant" dir="ltr">' in page and "說明中心" in page
+    page = fresh_get(client, "/faq/ar/track_order", headers=english).get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page
+    assert client.get("/faq/en/?lang=klingon", headers=english).status_code == 200  # no choice: no redirect
+
+
+def test_an_article_missing_in_the_readers_language_says_so(client, demo_faq):
+    """QA L8: Korean has no articles: the English ones are shown, marked with their language."""
+    page = fresh_get(client, "/faq/ko/").get_data(as_text=True)
+    assert '<html lang="ko"' in page
+    assert '<span class="muted small faq-lang" lang="en">(English)</span>' in page
+    assert "Articles not written in your language yet are shown in another language" in page
+    assert "faq-fallback" not in fresh_get(client, "/faq/de/").get_data(as_text=True)
+    article = fresh_get(client, "/faq/ko/track_order").get_data(as_text=True)
+    assert "이 답변은 아직 고객님의 언어로 작성되지 않았습니다." in article
+    assert '<h1 lang="en" dir="ltr">' in article and '<span class="faq-lang" lang="en">(English)</span>' in article

@@ -147,7 +147,7 @@ def test_buyer_page_shows_orders_lines_shipments_refunds_in_the_agents_zone(clie
     login(time_zone="Asia/Tokyo")
     anna = db.session.scalar(db.select(Customer).filter_by(email="anna.schmidt@example.de"))
     html = client.get(f"/buyers/{anna.id}").get_data(as_text=True)
-    assert "Order #1001" in html
+    assert "Order \u2068#1001\u2069" in html  # isolated for bidi
     assert "Blue mug" in html and "MUG-B" in html
     assert "€1,234.50" in html  # line total, en locale
     assert "Mar 2, 2024, 8:30:00\u202fAM GMT+09:00" in html  # 23:30 UTC is 08:30 next day in Tokyo

@@ -24,6 +24,6 @@ def test_the_buyers_transcript_speaks_the_buyers_language(client, login, order, 
         assert "Das Protokoll wurde an" in answer  # the agent's page stays German
     buyer, agent = smtp_server.messages
     assert buyer["Subject"] == "Sua conversa conosco"
-    assert "Pedido #5001" in buyer.get_content() and "Iniciada" in buyer.get_content()
+    assert "Pedido \u2068#5001\u2069" in buyer.get_content() and "Iniciada" in buyer.get_content()
     assert agent["Subject"] == "Chatprotokoll"
     assert "interne Notiz" in agent.get_content()

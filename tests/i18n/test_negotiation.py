@@ -7,7 +7,8 @@ import pytest
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
-from helpdesk.i18n import bcp47, direction, fallback_chain, match, maximize, negotiate
+from faq.matcher import InvalidLanguage, canonical_tag
+from helpdesk.i18n import bcp47, direction, fallback_chain, match, maximize, negotiate, strip_extensions
 
 
 def chosen(header: str) -> str:
@@ -47,6 +48,13 @@ def chosen(header: str) -> str:
     ("sr-Latn, ru;q=0.5", "ru"),  # ... but an explicit second choice is honoured
     ("zh-TW, zh-CN;q=0.5", "zh_Hant"),
     ("en;q=0.1, ja;q=0.9", "ja"),  # quality, not order, decides
+    # extensions and private use are dropped before negotiation (QA L7)
+    ("zh-Hant-TW-u-ca-chinese", "zh_Hant"),
+    ("ja-JP-u-ca-japanese-nu-jpanfin", "ja"),
+    ("de-DE-x-phonebk", "de"),
+    ("ar-EG-u-nu-arab, en;q=0.5", "ar"),
+    ("x-klingon, fr;q=0.5", "fr"),
+    ("zh-u-" + "ca-" * 80, "en"),  # too long to read at all
 ])
 def test_accept_language(header, expected):
     assert chosen(header) == expected
@@ -76,6 +84,21 @@ def test_maximize_uses_cldr_likely_subtags():
     assert maximize("sr-Latn") == ("sr", "Latn", "RS")
     assert maximize("iw") == ("he", "Hebr", "IL")  # deprecated code, via CLDR's aliases
     assert maximize("*") is None and maximize("garbage") is None and maximize("") is None
+
+
+def test_extensions_are_dropped():
+    assert strip_extensions("zh-Hant-TW-u-ca-chinese") == "zh-Hant-TW"
+    assert strip_extensions(" en_US-x-twain ") == "en-US"
+    assert strip_extensions("x-klingon") == ""
+    assert maximize("ja-JP-u-ca-japanese") == ("ja", "Jpan", "JP")
+    assert canonical_tag("pt-br-u-nu-latn") == "pt-BR"  # the FAQ's tags too
+    with pytest.raises(InvalidLanguage):
+        canonical_tag("x-private")
+
+
+def test_the_faq_api_reads_a_tag_with_extensions(ui_client):
+    answered = ui_client.get("/api/v1/faq/suggest?q=refund&lang=zh-Hant-TW-u-ca-chinese")
+    assert answered.status_code == 200 and answered.get_json() == {"results": []}  # no articles here, no 400
 
 
 def test_tags_and_directions():

@@ -31,7 +31,7 @@ def test_buyer_chat_page_in_each_language(ui_client, locale):
         assert f'href="/chat/?lang={bcp47(code)}"' in page
 
 
-@pytest.mark.parametrize("path", ["/help/", "/faq/en/", "/login"])
+@pytest.mark.parametrize("path", ["/help/", "/faq/ar/", "/login"])  # /faq/<lang>/ speaks its URL's language
 def test_other_signed_out_pages_in_arabic(ui_client, path):
     response = ui_client.get(path, headers={"Accept-Language": "ar"})
     assert response.status_code == 200
@@ -95,3 +95,31 @@ def test_money_and_dates_follow_the_locale(ui_app):
             assert "2024/06/01" in when(instant)
         with force_locale("zh_Hant"):
             assert "2024年6月1日" in when(instant)
+
+
+def test_the_sign_in_request_is_translatable(ui_app, ui_client):
+    """QA M4: Flask-Login's message is a lazy string resolved in the request's locale (its
+    Arabic text comes with the next catalog refresh)."""
+    from flask_babel import LazyString
+
+    from helpdesk.extensions import login_manager
+
+    assert isinstance(login_manager.login_message, LazyString)
+    with ui_app.test_request_context(headers={"Accept-Language": "de"}):
+        assert str(login_manager.login_message) == "Please log in to access this page."
+    page = ui_client.get("/chat/inbox", headers={"Accept-Language": "ar"}, follow_redirects=True).get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page and "Please log in to access this page." in page
+
+
+def test_the_two_request_columns_have_distinct_messages():
+    """QA L1: "Subject" and the kind of request ("About") were both "Assunto" in pt-BR:
+    the second has its own context, so translators tell them apart."""
+    from babel.messages.extract import extract_from_file
+    from jinja2.ext import babel_extract
+
+    from pathlib import Path
+
+    template = Path(__file__).resolve().parents[2] / "templates" / "tickets" / "buyer_requests.html"
+    found = list(extract_from_file(babel_extract, str(template)))
+    headers = {(message, context) for _line, message, _comments, context in found if message in ("Subject", "About")}
+    assert headers == {("Subject", None), ("About", "the kind of request: return, refund...")}

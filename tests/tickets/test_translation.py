@@ -65,7 +65,7 @@ def test_without_a_model_the_message_is_kept_and_the_agent_sees_a_marker(app, cl
     assert stored() == [("en", "pt", "unavailable", "argos", None, "No translation for pt→en")]
     login(email="reader@test.example")
     shown = page(client, ticket_id)
-    assert PT in shown and "No translation for pt→en" in shown
+    assert PT in shown and "No translation for \u2068pt→en\u2069" in shown  # the marker in the viewer's language, isolated
     translation.install("pt-en")  # a model installed since: the next reply retries the marker
     buyer_writes(ticket_id, customer_id, "A chávena chegou partida.")
     assert worker(app).drain()

@@ -124,7 +124,17 @@ def test_nothing_to_translate_is_returned_as_is(app):
     ("obrigada", "en", "pt", True),
     ("Hola, ¿dónde está mi pedido?", "pt-BR", "es", True),
     ("Where is my parcel?", "pt", "en", True),
-    ("谢谢", "zh-Hant-TW", "zh-Hant-TW", True),   # the conversation's script is kept
+    ("謝謝", "zh-Hant-TW", "zh-Hant-TW", True),   # the conversation's more precise tag is kept
+    ("谢谢", "zh-Hant-TW", "zh-Hans", True),      # Simplified characters are Simplified
+    ("我想退貨，包裹壞了", "en-US", "zh-Hant", True),  # Traditional, whatever the browser
+    ("我想退货，包裹坏了", "en-US", "zh-Hans", True),
+    ("你好，我的订单", "zh-Hant", "zh-Hans", True),
+    ("你好", "zh-Hant", "zh-Hant", True),          # characters of both scripts: the conversation's
+    ("你好", None, "zh-Hans", True),
+    # Serbian is not among the detector's languages: its nearest candidate (Turkish, 0.99)
+    # must not replace the buyer's language
+    ("Dobar dan, gde je moja porudžbina?", "sr-Latn", "sr-Latn", False),
+    ("Zdravo, paket je stigao oštećen i želim povraćaj novca.", "sr-Latn", "sr-Latn", False),
     ("ありがとう", None, "ja", True),
     ("شكرا", None, "ar", True),
     ("спасибо", None, "ru", True),
