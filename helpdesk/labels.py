@@ -28,7 +28,12 @@ LABELS: dict[str, dict[str, object]] = {
         "policy_override": _l("policy overridden"), "refund_requested": _l("refund requested"),
         "refund_approved": _l("refund approved"), "refund_rejected": _l("refund rejected"),
         "refund_started": _l("refund started"), "refunded": _l("refunded"), "refund_failed": _l("refund failed"),
+        "refund_cancelled": _l("refund cancelled"), "macro_applied": _l("macro applied"),
+        "evidence_added": _l("evidence added"), "sla_warning": _l("SLA warning"), "sla_breach": _l("SLA breach"),
+        "sla_escalated": _l("SLA escalated"), "csat_follow_up": _l("low rating: follow-up"),
     },
+    "sla_metric": {"first_response": _l("first response"), "next_response": _l("next response"),
+                   "periodic_update": _l("periodic update"), "resolution": _l("resolution")},
     "field": {
         "type": _l("type"), "channel": _l("channel"), "order": _l("order"), "lines": _l("items"),
         "conversation": _l("conversation"), "from": _l("from"), "to": _l("to"), "resolution": _l("resolution"),
@@ -36,7 +41,9 @@ LABELS: dict[str, dict[str, object]] = {
         "refund": _l("refund"), "kind": _l("kind"), "amount": _l("amount"), "currency": _l("currency"),
         "error": _l("error"), "outcome_unknown": _l("outcome unknown"), "priority": _l("priority"),
         "agent": _l("agent"), "team": _l("team"), "requests_info": _l("asks the buyer for information"),
-        "reason_code": _l("reason"),
+        "reason_code": _l("reason"), "target": _l("SLA target"), "metric": _l("SLA"), "cycle": _l("cycle"),
+        "due_at": _l("due"), "left_seconds": _l("time left"), "rating": _l("rating"), "follow_up": _l("follow-up"),
+        "macro": _l("macro"), "name": _l("name"),
     },
 }
 

@@ -3,7 +3,9 @@ lines by their titles, never a raw key or a Python repr (the payloads are JSON k
 recorded, see :func:`tickets.service.record`)."""
 from __future__ import annotations
 
-from flask_babel import format_number
+from datetime import datetime, timedelta
+
+from flask_babel import format_datetime, format_number, format_timedelta
 from flask_babel import gettext as _
 
 from helpdesk.labels import label
@@ -20,6 +22,9 @@ VALUE_LABELS = {
     "priority": lambda value: label(value, "priority"),
     "resolution": lambda value: label(value, "resolution"),
     "outcome": lambda value: label(value, "outcome"),
+    "metric": lambda value: label(value, "sla_metric"),
+    "due_at": lambda value: format_datetime(datetime.fromisoformat(value)),
+    "left_seconds": lambda value: format_timedelta(timedelta(seconds=value), threshold=1.5),
 }
 
 

@@ -390,7 +390,9 @@ def record_answer(survey: Survey, *, rating: object, reason: object = None, comm
         raise AnswerLocked(_l("This rating can no longer be changed. Thank you for your answer."))
     db.session.commit()
     db.session.refresh(survey)
-    if value in LOW_RATINGS and survey.follow_up is None:
+    if survey.follow_up is not None and survey.follow_up.state == "open":
+        _refresh_follow_up(survey.follow_up, survey)
+    elif value in LOW_RATINGS and survey.follow_up is None:
         _follow_up(survey, now)
     return survey
 
@@ -404,6 +406,16 @@ def _translated(survey: Survey) -> tuple[str | None, str | None]:
     except TranslationError as exc:
         return None, f"Not translated: {exc}"[:300]
     return done.text, None
+
+
+def _refresh_follow_up(follow_up: SurveyFollowUp, survey: Survey) -> None:
+    """An open follow-up shows the buyer's current answer: a changed rating or comment
+    replaces the one it was opened with (the page says it was changed); commits."""
+    if (follow_up.rating, follow_up.comment) == (survey.rating, survey.comment or ""):
+        return
+    follow_up.translated, follow_up.translation_note = _translated(survey)
+    follow_up.rating, follow_up.comment = survey.rating, survey.comment or ""
+    db.session.commit()
 
 
 def _follow_up(survey: Survey, now: datetime) -> None:

@@ -9,6 +9,7 @@ import threading
 from datetime import timedelta
 from decimal import Decimal
 
+import flask_babel
 import pytest
 from sqlalchemy import func, select
 
@@ -53,7 +54,7 @@ def test_a_ticket_gets_one_survey_however_often_it_is_solved(app, open_ticket, a
     assert len(surveys()) == 1 and len(smtp_server.messages) == 1
     [mail] = smtp_server.messages
     assert mail["To"] == "Ana Sousa <ana@example.pt>"
-    assert mail["Subject"] == "How did we do?"
+    assert mail["Subject"] == "Como foi nosso atendimento?"  # the buyer's language
     body = mail.get_content()
     assert "3 de junho de 2024" in body  # the buyer's language (pt-BR), whatever the agent's
     assert "Chávena partida" in body
@@ -112,7 +113,7 @@ def test_two_senders_at_once_send_each_survey_once(app, open_ticket, agent, smtp
     for thread in threads:
         thread.join(30)
     assert sum(counts) == 4
-    assert sorted(m["Subject"] for m in smtp_server.messages) == ["How did we do?"] * 4
+    assert sorted(m["Subject"] for m in smtp_server.messages) == ["Como foi nosso atendimento?"] * 4
     assert len({m.get_content() for m in smtp_server.messages}) == 4
 
 
@@ -128,11 +129,15 @@ def test_a_failed_email_is_tried_again_on_the_next_run(app, open_ticket, agent, 
 
 
 def sent_survey(open_ticket, agent, smtp_server, *, sent_at=None):
-    """A survey e-mailed at ``sent_at`` (default: an hour ago, so its link is live)."""
+    """A survey e-mailed at ``sent_at`` (default: an hour ago, so its link is live), and
+    its link's path opened in English (the e-mailed link names the buyer's pt-BR; these
+    tests read the English messages)."""
     at = sent_at or utcnow() - HOUR
     solve(open_ticket(at=at - 2 * HOUR), at - 2 * HOUR, agent)
     assert service.send_due_surveys(at) == 1
-    return surveys()[0], link_path(link_in(smtp_server.messages[-1]))
+    path = link_path(link_in(smtp_server.messages[-1]))
+    assert path.endswith("?lang=pt-BR")
+    return surveys()[0], path.replace("?lang=pt-BR", "?lang=en")
 
 
 def test_opening_the_link_never_rates_and_the_form_posts_the_rating(client, open_ticket, agent, smtp_server):
@@ -143,7 +148,10 @@ def test_opening_the_link_never_rates_and_the_form_posts_the_rating(client, open
     assert client.head(path).status_code == 200
     db.session.refresh(survey)
     assert (survey.rating, survey.answered_at) == (None, None)
-    assert 'lang="pt-BR"' in client.get(path).get_data(as_text=True)
+    flask_babel.refresh()  # the test's long-lived app context keeps the locale of the last request
+    in_portuguese = client.get(path.replace("?lang=en", "?lang=pt-BR")).get_data(as_text=True)
+    flask_babel.refresh()
+    assert 'lang="pt-BR"' in in_portuguese and "Como foi nosso atendimento?" in in_portuguese
 
     answer = client.post(path, data={"csrf_token": csrf_token(client.get(path).get_data(as_text=True)),
                                      "rating": "5", "reason": "slow", "comment": "Muito obrigada 😊"})
@@ -237,7 +245,7 @@ def test_one_reminder_when_unanswered(app, open_ticket, agent, smtp_server):
     assert service.send_reminders(SOLVED + HOUR + timedelta(hours=72)) == 1
     assert service.send_reminders(SOLVED + HOUR + timedelta(hours=200)) == 0
     first, reminder = smtp_server.messages
-    assert reminder["Subject"] == "Reminder: how did we do?"
+    assert reminder["Subject"] == "Lembrete: como foi nosso atendimento?"
     assert link_in(reminder) == link_in(first)  # the same link still works
 
     solve(open_ticket(subject="Outra"), SOLVED, agent)
@@ -256,12 +264,13 @@ def test_a_low_rating_becomes_a_follow_up_for_the_manager(client, app, open_tick
         survey, path = sent_survey(open_ticket, agent, smtp_server)
         t = utcnow()
         service.record_answer(survey, rating="1", reason="not_solved", comment="Ainda partida <b>!</b>", now=t)
-        service.record_answer(survey, rating="2", reason="not_solved", comment="Ainda partida <b>!</b>", now=t)
+        service.record_answer(survey, rating="2", reason="not_solved", comment="Ainda partida <b>!</b>",
+                              now=t + timedelta(minutes=1))  # the open follow-up shows the changed rating
     finally:
         app.config["SURVEY_LOW_SCORE_REOPENS"] = False
     [follow_up] = db.session.scalars(select(SurveyFollowUp)).all()
     assert (follow_up.rating, follow_up.comment, follow_up.translated, follow_up.state) == (
-        1, "Ainda partida <b>!</b>", None, "open")
+        2, "Ainda partida <b>!</b>", None, "open")
     assert follow_up.translation_note.startswith("Not translated")
     ticket = survey.ticket
     db.session.refresh(ticket)
@@ -271,10 +280,13 @@ def test_a_low_rating_becomes_a_follow_up_for_the_manager(client, app, open_tick
 
     manager = login(email="maria@test.example", name="Maria", role="manager")
     page = client.get("/surveys/follow-ups").get_data(as_text=True)
-    assert "Ainda partida &lt;b&gt;!&lt;/b&gt;" in page and "rated 1 of 5" in page
+    assert "Ainda partida &lt;b&gt;!&lt;/b&gt;" in page and "rated 2 of 5" in page and "changed by the buyer" in page
     other_team = make_agent(email="li@test.example", name="Li", team="Asia").team_id
-    assert "rated 1 of 5" in client.get(f"/surveys/follow-ups?team={agent.team_id}").get_data(as_text=True)
-    assert "rated 1 of 5" not in client.get(f"/surveys/follow-ups?team={other_team}").get_data(as_text=True)
+    assert "rated 2 of 5" in client.get(f"/surveys/follow-ups?team={agent.team_id}").get_data(as_text=True)
+    assert "rated 2 of 5" not in client.get(f"/surveys/follow-ups?team={other_team}").get_data(as_text=True)
+    service.record_answer(survey, rating="5", comment="Resolvido, obrigado", now=t + timedelta(minutes=2))
+    db.session.refresh(follow_up)
+    assert (follow_up.rating, follow_up.comment, follow_up.state) == (5, "Resolvido, obrigado", "open")
     token = csrf_token(page)
     assert client.post(f"/surveys/follow-ups/{follow_up.id}/done", data={"csrf_token": token, "note": " "}
                        ).status_code == 400
