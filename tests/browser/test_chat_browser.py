@@ -103,8 +103,8 @@ def test_an_available_agent_is_assigned_the_chat_round_robin(browser, app, serve
         agent.wait_for_function("() => document.querySelector('#messages img').naturalWidth === 1")  # it loads
         buyer.get_by_label("Anexar uma foto ou PDF").set_input_files(
             {"name": "page.png", "mimeType": "image/png", "buffer": b"<script>alert(1)</script>"})
-        expect(buyer.locator("#send-error")).to_have_text(
-            "Only images (PNG, JPEG, GIF, WebP) and PDF files can be sent.")
+        expect(buyer.locator("#send-error")).to_have_text(  # in the buyer's Portuguese
+            "Só é possível enviar imagens (PNG, JPEG, GIF, WebP) e arquivos PDF.")
     finally:
         buyer_ctx.close()
         agent_ctx.close()

@@ -18,11 +18,14 @@ def test_the_buyer_in_the_widget_gets_the_survey_card(live, order, start_chat, a
     agent = clients(live, http_session=agent_session())
     agent.call("agent:status", {"availability": "available"})  # else an offline message becomes a ticket
     assert buyer.call("message:send", {"client_id": "b1", "body": "Obrigada!"})["ok"] is True
+    chat = db.session.scalar(select(Conversation).filter_by(public_id=public_id))
+    chat.buyer_language = "pt-BR"  # as detection makes it of "Obrigada!", without waiting for the worker
+    db.session.commit()
     assert agent.call("conversation:close", {"conversation": public_id})["ok"] is True
     assert service.send_due_surveys(utcnow() + timedelta(hours=2)) == 1
     [card] = buyer.wait_for("survey")
     conversation = db.session.scalar(select(Conversation).filter_by(public_id=public_id))
-    assert card["question"] == "How would you rate the help you got?"
+    assert card["question"] == "Como você avalia a ajuda que recebeu?"  # the buyer's pt-BR
     assert card["url"].startswith("http://localhost:5000/survey/")
     assert service.survey_for_token(card["url"].split("/survey/")[1].split("?")[0], utcnow()).conversation_id == (
         conversation.id)

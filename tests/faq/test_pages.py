@@ -160,7 +160,7 @@ def test_an_article_missing_in_the_readers_language_says_so(client, demo_faq):
     page = fresh_get(client, "/faq/ko/").get_data(as_text=True)
     assert '<html lang="ko"' in page
     assert '<span class="muted small faq-lang" lang="en">(English)</span>' in page
-    assert "Articles not written in your language yet are shown in another language" in page
+    assert "아직 고객님의 언어로 작성되지 않은 문서는 다른 언어로 표시되며" in page
     assert "faq-fallback" not in fresh_get(client, "/faq/de/").get_data(as_text=True)
     article = fresh_get(client, "/faq/ko/track_order").get_data(as_text=True)
     assert "이 답변은 아직 고객님의 언어로 작성되지 않았습니다." in article

@@ -98,17 +98,16 @@ def test_money_and_dates_follow_the_locale(ui_app):
 
 
 def test_the_sign_in_request_is_translatable(ui_app, ui_client):
-    """QA M4: Flask-Login's message is a lazy string resolved in the request's locale (its
-    Arabic text comes with the next catalog refresh)."""
+    """QA M4: Flask-Login's message is a lazy string resolved in the request's locale."""
     from flask_babel import LazyString
 
     from helpdesk.extensions import login_manager
 
     assert isinstance(login_manager.login_message, LazyString)
     with ui_app.test_request_context(headers={"Accept-Language": "de"}):
-        assert str(login_manager.login_message) == "Please log in to access this page."
+        assert str(login_manager.login_message) == "Bitte melden Sie sich an, um diese Seite aufzurufen."
     page = ui_client.get("/chat/inbox", headers={"Accept-Language": "ar"}, follow_redirects=True).get_data(as_text=True)
-    assert '<html lang="ar" dir="rtl">' in page and "Please log in to access this page." in page
+    assert '<html lang="ar" dir="rtl">' in page and "يُرجى تسجيل الدخول للوصول إلى هذه الصفحة." in page
 
 
 def test_the_two_request_columns_have_distinct_messages():
