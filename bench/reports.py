@@ -79,8 +79,8 @@ GENERATE = [
               t.type, t.store_id, CASE WHEN t.store_id = 1 THEN 'shopify' ELSE 'woocommerce' END, c.country,
               t.solved_at, t.solved_at + INTERVAL '1 hour', t.solved_at + INTERVAL '1 hour',
               t.solved_at + INTERVAL '31 days', t.id % 10 = 3,
-              CASE WHEN t.id % 10 < 7 THEN 1 + (t.id * 7919) % 5 END,
-              CASE WHEN t.id % 10 = 3 THEN (t.id * 104729) % 11 END,
+              CASE WHEN t.id % 10 < 7 THEN 1 + (t.id::bigint * 7919) % 5 END,
+              CASE WHEN t.id % 10 = 3 THEN (t.id::bigint * 104729) % 11 END,
               CASE WHEN t.id % 10 < 7 THEN t.solved_at + INTERVAL '5 hours' END, t.solved_at
        FROM ticket t JOIN customer c ON c.id = t.customer_id WHERE t.status = 'solved'""",
     """INSERT INTO sla_target (ticket_id, metric, cycle, business, target_seconds, warn_seconds, started_at, due_at,
